@@ -1,0 +1,1 @@
+"""Trivselsguiden: a chat guide to help for children's and young people's mental health."""

@@ -1,0 +1,61 @@
+"""The guidance core in one call: safety first, then understanding, then routing.
+
+`Guide.assess` is what every channel and the `route --jsonl` command use, so a message gets
+the same crisis verdict and the same offers wherever it arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot import safety
+from bot.catalogue import Catalogue, load_catalogue
+from bot.routing import Need, Ranked, crisis_offers, level_for, rank
+from bot.schema import Offer
+from bot.understand import Understander, Understanding
+
+
+@dataclass(frozen=True)
+class Assessment:
+    crisis: safety.CrisisCheck
+    understanding: Understanding
+    need: Need
+    ranked: list[Ranked]
+    crisis_routes: list[Offer]
+    level: str | None
+
+    @property
+    def offer_ids(self) -> list[str]:
+        if self.crisis.is_crisis:
+            return [offer.id for offer in self.crisis_routes][:5]
+        return [item.offer.id for item in self.ranked]
+
+
+class Guide:
+    def __init__(self, catalogue: Catalogue | None = None):
+        self.catalogue = catalogue or load_catalogue()
+        self.understander = Understander(self.catalogue)
+
+    def assess(self, text: str, known: Need | None = None, limit: int | None = 5) -> Assessment:
+        """Check, understand and route one message; what is already known wins over hints."""
+        known = known or Need()
+        crisis = safety.check(text)  # always first, on every free text
+        understanding = self.understander.read(text, known.language)
+        need = self.merge(known, understanding)
+        ranked = rank(self.catalogue, need, limit)
+        routes = crisis_offers(self.catalogue, need, crisis.kind) if crisis.is_crisis else []
+        return Assessment(crisis, understanding, need, ranked, routes, level_for(need, self.catalogue, ranked, crisis.is_crisis))
+
+    @staticmethod
+    def merge(known: Need, understanding: Understanding) -> Need:
+        topics = dict(known.topics)
+        for topic, strength in understanding.topics.items():
+            topics[topic] = topics.get(topic, 0.0) + strength
+        return replace(
+            known,
+            role=known.role or understanding.role,
+            age=known.age if known.age is not None else understanding.age,
+            municipality=known.municipality or understanding.municipality,
+            severity=known.severity or understanding.severity,
+            topics=topics,
+        )

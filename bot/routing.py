@@ -1,0 +1,142 @@
+"""Which offers to show, best first.
+
+Two stages, in this order on purpose:
+1. Eligibility is a hard filter: age inside the offer's range, the person's own municipality
+   or a national offer for their country, a role the offer serves, and a status a family may
+   be sent to (active or pilot; never planned or proposed). Ranking can never undo it.
+2. Ranking orders what is left by topic fit, the level the severity calls for, and
+   closeness (a local offer before a national line). National lines are there for everyone,
+   but they must not push a fitting local offer out of the top three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.catalogue import Catalogue
+from bot.safety import SEXUAL_ABUSE, VIOLENCE
+from bot.schema import Offer
+
+# How much each level suits a severity (1 a little ... 4 cannot function). None: not said.
+_LEVEL_FIT: dict[int | None, dict[str, float]] = {
+    None: {"trin1": 0.2, "trin2": 0.2, "trin3": 0.0, "akut": 0.0},
+    1: {"trin1": 0.4, "trin2": 0.1, "trin3": -0.3, "akut": 0.0},
+    2: {"trin1": 0.3, "trin2": 0.3, "trin3": -0.2, "akut": 0.0},
+    3: {"trin1": 0.1, "trin2": 0.5, "trin3": 0.2, "akut": 0.0},
+    4: {"trin1": 0.0, "trin2": 0.3, "trin3": 1.5, "akut": 1.2},
+}
+_SEVERITY_LEVEL = {1: "trin1", 2: "trin1", 3: "trin2", 4: "trin3"}
+_LOCAL_BONUS = 0.5
+_ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached through it
+_MAIN_ROLE_BONUS = 0.1
+_TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
+PROTECTED_TOP = 3
+
+
+@dataclass(frozen=True)
+class Need:
+    """What is known about the person and their question. Every field may be unknown."""
+
+    role: str | None = None
+    age: int | None = None
+    municipality: str | None = None
+    language: str = "da"
+    topics: dict[str, float] = field(default_factory=dict)
+    severity: int | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    offer: Offer
+    score: float
+    topic_fit: float
+    local: bool
+
+
+def country_of(need: Need, catalogue: Catalogue) -> str:
+    return catalogue.country_of(need.municipality) or ("se" if need.language == "sv" else "dk")
+
+
+def effective_severity(need: Need, catalogue: Catalogue) -> int | None:
+    """Severity as said, raised to 4 when a topic like hearing voices calls for psychiatry."""
+    hinted = any(
+        catalogue.topics[topic].level_hint == "trin3" and strength >= 1
+        for topic, strength in need.topics.items()
+        if topic in catalogue.topics
+    )
+    return 4 if hinted else need.severity
+
+
+def is_eligible(offer: Offer, need: Need, catalogue: Catalogue, severity: int | None = None) -> bool:
+    if not offer.recommendable:
+        return False
+    if need.role and need.role not in offer.roles:
+        return False
+    if need.age is not None and need.age not in offer.age:
+        return False
+    if offer.level == "akut" and severity != 4:
+        return False  # emergency routes come with the crisis answer or severe need, not as advice
+    return _serves_area(offer, need, catalogue)
+
+
+def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
+    country = country_of(need, catalogue)
+    if country in offer.areas:
+        return True
+    municipality = catalogue.municipalities.get(need.municipality or "")
+    return bool(municipality and municipality.local_offers and need.municipality in offer.areas)
+
+
+def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked]:
+    severity = effective_severity(need, catalogue)
+    level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
+    ranked = []
+    for offer in catalogue.offers:
+        if not is_eligible(offer, need, catalogue, severity):
+            continue
+        topic_fit = sum(
+            need.topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
+            for position, topic in enumerate(offer.topics)
+            if topic in need.topics
+        )
+        local = not offer.is_national
+        score = topic_fit + level_fit.get(offer.level, 0.0)
+        score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
+        score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)
+        ranked.append(Ranked(offer, score, topic_fit, local))
+    ranked.sort(key=lambda item: (-(item.topic_fit > 0), -item.score, item.offer.id))
+    ranked = _keep_fitting_local_offers_on_top(ranked, severity)
+    return ranked[:limit] if limit else ranked
+
+
+def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None) -> list[Ranked]:
+    def protected(item: Ranked) -> bool:
+        severe_route = severity == 4 and item.offer.level in ("trin3", "akut") and item.topic_fit > 0
+        return (item.local and item.topic_fit > 0) or severe_route
+
+    first = [item for item in ranked if protected(item)][:PROTECTED_TOP]
+    first += [item for item in ranked if item not in first][: PROTECTED_TOP - len(first)]
+    first.sort(key=lambda item: ranked.index(item))
+    return first + [item for item in ranked if item not in first]
+
+
+def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:
+    """The crisis answer's routes: 112, a line open now, the local emergency route."""
+    country = country_of(need, catalogue)
+    ids = ["se-112", "se-bris"] if country == "se" else ["dk-112", "dk-boernetelefonen"]
+    municipality = catalogue.municipalities.get(need.municipality or "")
+    ids += municipality.emergency if municipality else (["se-1177"] if country == "se" else ["dk-laegevagten-midtjylland"])
+    if crisis_kind in (VIOLENCE, SEXUAL_ABUSE) and need.role in ("professional", "parent") and need.municipality:
+        ids.append(f"{need.municipality}-underretning")
+    if country == "dk" and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
+        ids.append("dk-livslinien")
+    return [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]
+
+
+def level_for(need: Need, catalogue: Catalogue, ranked: list[Ranked], crisis: bool) -> str | None:
+    if crisis:
+        return "akut"
+    severity = effective_severity(need, catalogue)
+    if severity:
+        return _SEVERITY_LEVEL[severity]
+    return ranked[0].offer.level if ranked else None

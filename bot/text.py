@@ -1,0 +1,73 @@
+"""Text normalisation shared by safety, understanding and the catalogue's word lists.
+
+Everything the guide compares goes through `normalise`, so a word list in the catalogue and
+a message typed on a phone meet in the same form: lower case, æ/ø/å (and Swedish ä/ö) folded
+to the spellings people type without them ("ae", "oe", "aa"), letters repeated for emphasis
+collapsed ("nejjjj"), punctuation dropped, and common spoken spellings ("ik", "mer",
+"wanna") written out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_LETTER_FOLDS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_NOT_WORD = re.compile(r"[^\w]+")
+_APOSTROPHES = re.compile(r"['’`´]")
+
+# Spoken and chat spellings, written out. Keys and values are in folded form.
+_SPOKEN = {
+    # Danish
+    "ik": "ikke", "ikk": "ikke", "ike": "ikke", "ikek": "ikke", "ikkke": "ikke",
+    "mer": "mere", "ka": "kan", "sku": "skulle", "ska": "skal", "hva": "hvad",
+    "jg": "jeg", "jeh": "jeg", "mej": "mig", "dej": "dig", "gidder": "gider",
+    "selvmort": "selvmord", "sgu": "",
+    # English
+    "dont": "do not", "cant": "can not", "cannot": "can not", "wont": "will not",
+    "wanna": "want to", "gonna": "going to", "im": "i am", "ive": "i have",
+    "idk": "i do not know", "kms": "kill myself", "u": "you", "ur": "your",
+    "unalive": "kill",
+    # Swedish
+    "int": "inte", "naat": "naagot",
+}
+
+
+def fold(text: str) -> str:
+    """Case and letters only: the form patterns and word lists are written against."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LETTER_FOLDS)
+    # Strip remaining accents (é → e) but keep the letters themselves.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=8192)
+def normalise(text: str) -> str:
+    """The message as space-separated words in folded form, spoken spellings written out."""
+    text = _APOSTROPHES.sub("", text)
+    text = _REPEATS.sub(r"\1", unicodedata.normalize("NFKC", text).casefold())
+    words = _NOT_WORD.sub(" ", fold(text)).replace("_", " ").split()
+    return " ".join(filter(None, (_SPOKEN.get(word, word) for word in words)))
+
+
+def words(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+_STEMMERS = {
+    "da": snowballstemmer.stemmer("danish"),
+    "en": snowballstemmer.stemmer("english"),
+    "sv": snowballstemmer.stemmer("swedish"),
+}
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str, language: str) -> str:
+    """The Snowball stem of an already normalised word."""
+    if word.isdigit():
+        return word
+    return _STEMMERS[language].stemWord(word)
