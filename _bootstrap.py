@@ -30,8 +30,6 @@ def _wanted(extras: str) -> str:
 
 def ensure_environment(extras: str = "") -> None:
     """Re-exec inside the project's venv, creating or updating it first when needed."""
-    if sys.version_info < (3, 11):
-        sys.exit("Trivselsguiden needs Python 3.11 or newer.")
     inside = Path(sys.prefix).resolve() == VENV.resolve()
     installed = STAMP.read_text().split("\n") if STAMP.exists() else []
     if _wanted(extras) not in installed and _wanted("dev") not in installed:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run all tests (installs the project and its test tools into .venv on first use).
 
-    python3 run_tests.py               every test, including the evaluation cases
-    python3 run_tests.py -k safety     extra arguments go to pytest
+python3 run_tests.py               every test, including the evaluation cases
+python3 run_tests.py -k safety     extra arguments go to pytest
 """
 
 import sys

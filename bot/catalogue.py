@@ -148,10 +148,9 @@ def _real_path(data: Any, loc: tuple, keep_last: bool) -> Path_:
     path: list[str | int] = []
     node = data
     for position, step in enumerate(loc):
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-            path.append(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        if (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        ):
             node = node[step]
             path.append(step)
         elif keep_last and position == len(loc) - 1:
@@ -166,14 +165,17 @@ class Catalogue:
     municipalities: dict[str, Municipality]
     files: tuple[Path, ...] = ()
     offers_by_id: dict[str, Offer] = field(init=False)
+    offers_by_area: dict[str, list[Offer]] = field(init=False)
     town_to_municipality: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.offers_by_id = {offer.id: offer for offer in self.offers}
+        self.offers_by_area = {}
+        for offer in self.offers:
+            for area in offer.areas:
+                self.offers_by_area.setdefault(area, []).append(offer)
         self.town_to_municipality = {
-            town: municipality_id
-            for municipality_id, municipality in self.municipalities.items()
-            for town in municipality.towns
+            town: municipality_id for municipality_id, municipality in self.municipalities.items() for town in municipality.towns
         }
 
     def country_of(self, municipality_id: str | None) -> str | None:
@@ -220,9 +222,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     offers: list[Offer] = validated[offers_file].offers
     offer_lines = parsed[offers_file][1]
     problems += _cross_check_offers(offers, topics, municipalities, offer_lines)
-    problems += _cross_check_municipalities(
-        municipalities, {offer.id for offer in offers}, parsed[municipalities_file][1]
-    )
+    problems += _cross_check_municipalities(municipalities, {offer.id for offer in offers}, parsed[municipalities_file][1])
     problems += _cross_check_topics(topics, parsed[topics_file][1])
     if problems:
         raise CatalogueError(problems)
@@ -237,7 +237,9 @@ def _cross_check_offers(offers, topics, municipalities, lines: _LineMap) -> list
     for index, offer in enumerate(offers):
         here = ("offers", index)
         if offer.id in first_line_of_id:
-            problems.append(lines.problem((*here, "id"), f"duplicate id {offer.id!r} (first at line {first_line_of_id[offer.id]})"))
+            problems.append(
+                lines.problem((*here, "id"), f"duplicate id {offer.id!r} (first at line {first_line_of_id[offer.id]})")
+            )
         else:
             first_line_of_id[offer.id] = lines.line_of((*here, "id"))
         for position, topic_id in enumerate(offer.topics):

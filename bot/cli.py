@@ -58,7 +58,9 @@ def check(path: str | None, out: IO[str], err: IO[str]) -> int:
 
 
 def summarise(catalogue: Catalogue) -> str:
-    lines = [f"OK: {len(catalogue.offers)} offers, {len(catalogue.topics)} topics, {len(catalogue.municipalities)} municipalities"]
+    lines = [
+        f"OK: {len(catalogue.offers)} offers, {len(catalogue.topics)} topics, {len(catalogue.municipalities)} municipalities"
+    ]
     lines.append("\nOffers per area and status:")
     per_area: dict[str, Counter] = {}
     for offer in catalogue.offers:
@@ -110,7 +112,13 @@ def route_one(guide: Guide, case: dict[str, Any]) -> dict[str, Any]:
     if age is not None and not 0 <= age <= 120:
         raise ValueError("'age' must be 0-120")
     language = _optional(case, "lang", str) or "da"
-    need = Need(role=role, age=age, municipality=municipality, language=language if language in ("da", "en", "sv") else "da", severity=severity)
+    need = Need(
+        role=role,
+        age=age,
+        municipality=municipality,
+        language=language if language in ("da", "en", "sv") else "da",
+        severity=severity,
+    )
     assessment = guide.assess(text, need)
     return {
         "id": case.get("id"),
@@ -127,6 +135,10 @@ def _optional(case: dict[str, Any], key: str, kind: type) -> Any:
     value = case.get(key)
     if value is None:
         return None
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         raise ValueError(f"{key!r} must be {'a whole number' if kind is int else 'text'} or null")
     return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -91,7 +91,7 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
     ranked = []
-    for offer in catalogue.offers:
+    for offer in _candidates(catalogue, need):
         if not is_eligible(offer, need, catalogue, severity):
             continue
         topic_fit = sum(
@@ -109,15 +109,28 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     return ranked[:limit] if limit else ranked
 
 
+def _candidates(catalogue: Catalogue, need: Need) -> list[Offer]:
+    """Offers in the person's municipality and their country's national ones (an index, not a scan)."""
+    areas = [country_of(need, catalogue)]
+    if need.municipality:
+        areas.append(need.municipality)
+    seen: dict[str, Offer] = {}
+    for area in areas:
+        for offer in catalogue.offers_by_area.get(area, ()):
+            seen.setdefault(offer.id, offer)
+    return list(seen.values())
+
+
 def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None) -> list[Ranked]:
     def protected(item: Ranked) -> bool:
         severe_route = severity == 4 and item.offer.level in ("trin3", "akut") and item.topic_fit > 0
         return (item.local and item.topic_fit > 0) or severe_route
 
-    first = [item for item in ranked if protected(item)][:PROTECTED_TOP]
-    first += [item for item in ranked if item not in first][: PROTECTED_TOP - len(first)]
-    first.sort(key=lambda item: ranked.index(item))
-    return first + [item for item in ranked if item not in first]
+    chosen = {position for position, item in enumerate(ranked) if protected(item)}
+    chosen = set(sorted(chosen)[:PROTECTED_TOP])
+    chosen |= set([position for position in range(len(ranked)) if position not in chosen][: PROTECTED_TOP - len(chosen)])
+    top = [ranked[position] for position in sorted(chosen)]
+    return top + [item for position, item in enumerate(ranked) if position not in chosen]
 
 
 def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:

@@ -115,10 +115,26 @@ _SELF_HARM = _compile(
     r"\bskaer mig\b|\bskadar mig\b|\bsjaelvskad",
 )
 _NOW = _compile(
-    r"\blige nu\b", r"\bnu\b", r"\bbloeder\b", r"\bbloedning", r"\bbloed\b", r"\bdybt\b",
-    r"\bstopper ikke\b", r"\bhar lige\b", r"\bi aften\b", r"\bi nat\b", r"\bsyning|\bsy(es)?\b",
-    r"\bright now\b", r"\bjust (cut|did)\b", r"\bbleeding\b", r"\bdeep\b", r"\bstitches\b", r"\btonight\b",
-    r"\bjust nu\b", r"\bbloeder\b", r"\bikvaell\b",
+    r"\blige nu\b",
+    r"\bnu\b",
+    r"\bbloeder\b",
+    r"\bbloedning",
+    r"\bbloed\b",
+    r"\bdybt\b",
+    r"\bstopper ikke\b",
+    r"\bhar lige\b",
+    r"\bi aften\b",
+    r"\bi nat\b",
+    r"\bsyning|\bsy(es)?\b",
+    r"\bright now\b",
+    r"\bjust (cut|did)\b",
+    r"\bbleeding\b",
+    r"\bdeep\b",
+    r"\bstitches\b",
+    r"\btonight\b",
+    r"\bjust nu\b",
+    r"\bbloeder\b",
+    r"\bikvaell\b",
 )
 
 _OVERDOSE = _compile(

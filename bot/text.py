@@ -23,17 +23,40 @@ _APOSTROPHES = re.compile(r"['’`´]")
 # Spoken and chat spellings, written out. Keys and values are in folded form.
 _SPOKEN = {
     # Danish
-    "ik": "ikke", "ikk": "ikke", "ike": "ikke", "ikek": "ikke", "ikkke": "ikke",
-    "mer": "mere", "ka": "kan", "sku": "skulle", "ska": "skal", "hva": "hvad",
-    "jg": "jeg", "jeh": "jeg", "mej": "mig", "dej": "dig", "gidder": "gider",
-    "selvmort": "selvmord", "sgu": "",
+    "ik": "ikke",
+    "ikk": "ikke",
+    "ike": "ikke",
+    "ikek": "ikke",
+    "ikkke": "ikke",
+    "mer": "mere",
+    "ka": "kan",
+    "sku": "skulle",
+    "ska": "skal",
+    "hva": "hvad",
+    "jg": "jeg",
+    "jeh": "jeg",
+    "mej": "mig",
+    "dej": "dig",
+    "gidder": "gider",
+    "selvmort": "selvmord",
+    "sgu": "",
     # English
-    "dont": "do not", "cant": "can not", "cannot": "can not", "wont": "will not",
-    "wanna": "want to", "gonna": "going to", "im": "i am", "ive": "i have",
-    "idk": "i do not know", "kms": "kill myself", "u": "you", "ur": "your",
+    "dont": "do not",
+    "cant": "can not",
+    "cannot": "can not",
+    "wont": "will not",
+    "wanna": "want to",
+    "gonna": "going to",
+    "im": "i am",
+    "ive": "i have",
+    "idk": "i do not know",
+    "kms": "kill myself",
+    "u": "you",
+    "ur": "your",
     "unalive": "kill",
     # Swedish
-    "int": "inte", "naat": "naagot",
+    "int": "inte",
+    "naat": "naagot",
 }
 
 

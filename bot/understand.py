@@ -71,9 +71,7 @@ class TopicIndex:
             return word_stem
         key = (word_stem, language)
         if key not in self._corrections:
-            best = process.extractOne(
-                word_stem, self.vocabulary[language], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
-            )
+            best = process.extractOne(word_stem, self.vocabulary[language], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
             self._corrections[key] = best[0] if best else word_stem
             if len(self._corrections) > 50_000:  # bounded: arbitrary input must not grow memory
                 self._corrections.clear()
@@ -89,7 +87,7 @@ class TopicIndex:
                 for phrase in self.by_first_stem[language].get(first, ()):
                     if (phrase.topic, start) in matched:
                         continue
-                    if language != user_language and len(phrase.stems) == 1 and len(first) < _MIN_FUZZY_LENGTH:
+                    if language != user_language and len(phrase.stems) == 1 and len(words[start]) < _MIN_FUZZY_LENGTH:
                         continue  # short foreign words collide ("sad" is Danish for "sat")
                     if _phrase_at(stems, start, phrase.stems):
                         matched.add((phrase.topic, start))
@@ -117,7 +115,28 @@ def _phrase_at(stems: list[str], start: int, phrase: tuple[str, ...]) -> bool:
 _NUMBER_WORDS = {
     fold(word): str(number)
     for number, word in enumerate(
-        "nul et to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten".split()
+        [
+            "nul",
+            "et",
+            "to",
+            "tre",
+            "fire",
+            "fem",
+            "seks",
+            "syv",
+            "otte",
+            "ni",
+            "ti",
+            "elleve",
+            "tolv",
+            "tretten",
+            "fjorten",
+            "femten",
+            "seksten",
+            "sytten",
+            "atten",
+            "nitten",
+        ]
     )
     if number > 1
 }
@@ -131,7 +150,9 @@ _AGE_PATTERNS = [
 ]
 _GRADE_PATTERN = re.compile(r"\b(\d{1,2})\.? ?(?:klasse|klass|kl|grade|arskurs|aarskurs)\b")
 _BABY_PATTERN = re.compile(
-    fold(r"\b(\d{1,2} (maaneder|uger|months|weeks|maanader|veckor)|baby|babyen|nyfoedt|spaedbarn|gravid|pregnant|newborn|bebis)\b")
+    fold(
+        r"\b(\d{1,2} (maaneder|uger|months|weeks|maanader|veckor)|baby|babyen|nyfoedt|spaedbarn|gravid|pregnant|newborn|bebis)\b"
+    )
 )
 
 _ROLE_PATTERNS = {
@@ -146,7 +167,7 @@ _ROLE_PATTERNS = {
     "parent": re.compile(
         fold(
             r"\b(min|mit|vores|vor) (soen|datter|barn|boern|dreng|pige|teenager|baby|pige|drenge|piger|foerstefødte|yngste|aeldste|barnebarn|plejebarn|plejesoen|plejedatter|stedsoen|steddatter)\b"
-            r"|\b(mine|vores) (boern|drenge|piger)\b|\bboernene\b|\bjeg er (mor|far|foraelder|forælder|bedstemor|bedstefar|plejemor|plejefar|far til|mor til)\b|\bjeg er far\b"
+            r"|\b(mine|vores) (boern|drenge|piger)\b|\b(min|mit|vores) \d{1,2} ?(aarig|aarige|aars)\b|\bboernene\b|\bjeg er (mor|far|foraelder|forælder|bedstemor|bedstefar|plejemor|plejefar|far til|mor til)\b|\bjeg er far\b"
             r"|\bmy (son|daughter|child|kid|kids|children|baby|boy|girl|toddler)\b|\bi am (a|the) (mum|mom|dad|father|mother|parent)\b"
             r"|\b(min|mitt|vaar|vart) (son|dotter|barn|pojke|flicka)\b|\bjag (aer|ar) (mamma|pappa|foraelder)\b|\bfaaet en baby|\bgravid\b"
         )

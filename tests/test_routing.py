@@ -1,0 +1,149 @@
+"""Routing: hints read from text, eligibility that ranking can never break, and the
+evaluation cases run with thresholds."""
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from bot.cli import route_one
+from bot.routing import Need, is_eligible, rank
+from tests.conftest import ROOT, SHARED, load_cases
+
+DEV_CASES = yaml.safe_load((SHARED / "eval" / "routing-dev.yaml").read_text(encoding="utf-8"))
+EXTRA_CASES = load_cases("routing-extra.yaml")
+
+
+def score(guide, cases):
+    """Crisis right every time, forbidden offers never, expected offer in the top three."""
+    crisis_wrong, forbidden_shown, top3_hits, routed, misses = [], [], 0, 0, []
+    for case in cases:
+        result = route_one(
+            guide, {key: case.get(key) for key in ("id", "text", "role", "age", "municipality", "lang", "severity")}
+        )
+        expect = case["expect"]
+        if result["crisis"] != expect["crisis"]:
+            crisis_wrong.append(case["id"])
+        if set(result["offers"]) & set(expect.get("forbid", [])):
+            forbidden_shown.append(case["id"])
+        if expect.get("offers_any"):
+            routed += 1
+            if set(result["offers"][:3]) & set(expect["offers_any"]):
+                top3_hits += 1
+            else:
+                misses.append((case["id"], result["offers"][:3]))
+    return crisis_wrong, forbidden_shown, top3_hits / max(routed, 1), misses
+
+
+@pytest.mark.parametrize("cases", [DEV_CASES, EXTRA_CASES], ids=["shared-dev", "project-extra"])
+def test_evaluation_cases_meet_the_thresholds(guide, cases):
+    crisis_wrong, forbidden_shown, top3, misses = score(guide, cases)
+    print(f"\n{len(cases)} cases: crisis wrong {len(crisis_wrong)}, forbidden shown {len(forbidden_shown)}, top-3 {top3:.0%}")
+    assert not crisis_wrong, crisis_wrong
+    assert not forbidden_shown, forbidden_shown
+    assert top3 >= 0.9, misses
+
+
+def test_eligibility_is_never_broken_for_any_need(guide, catalogue):
+    rng = random.Random(7)
+    topic_ids = list(catalogue.topics)
+    for _ in range(400):
+        need = Need(
+            role=rng.choice([None, "youth", "parent", "professional"]),
+            age=rng.choice([None, *range(0, 30)]),
+            municipality=rng.choice([None, *catalogue.municipalities]),
+            topics={topic: rng.random() * 3 for topic in rng.sample(topic_ids, rng.randint(0, 4))},
+            severity=rng.choice([None, 1, 2, 3, 4]),
+        )
+        for item in rank(catalogue, need, limit=None):
+            offer = item.offer
+            assert offer.status in ("active", "pilot")
+            assert need.age is None or offer.age.min <= need.age <= offer.age.max
+            assert need.role is None or need.role in offer.roles
+            assert is_eligible(offer, need, catalogue, 4)
+            country = catalogue.country_of(need.municipality) or "dk"
+            assert country in offer.areas or need.municipality in offer.areas
+            if need.municipality == "anden-dk":
+                assert offer.is_national
+
+
+def test_a_fitting_local_offer_is_not_pushed_out_of_the_top_three_by_national_lines(guide):
+    assessment = guide.assess("jeg er ked af det og ensom", Need(role="youth", age=14, municipality="aarhus"))
+    top3 = assessment.offer_ids[:3]
+    assert any(not guide.catalogue.offers_by_id[offer_id].is_national for offer_id in top3)
+
+
+def test_severity_four_puts_psychiatry_routes_first(guide):
+    mild = guide.assess("min søn er ked af det", Need(role="parent", age=12, municipality="aarhus", severity=1))
+    severe = guide.assess("min søn er ked af det", Need(role="parent", age=12, municipality="aarhus", severity=4))
+    assert guide.catalogue.offers_by_id[mild.offer_ids[0]].level in ("trin1", "trin2")
+    assert guide.catalogue.offers_by_id[severe.offer_ids[0]].level in ("trin3", "akut")
+
+
+@pytest.mark.parametrize(
+    ("text", "age", "municipality", "role"),
+    [
+        ("min søn på 9 i Grenaa vil ikke i skole", 9, "norddjurs", "parent"),
+        ("Vores 7-årige i Juelsminde græder hver aften", 7, "hedensted", "parent"),
+        ("jeg er 15 og bor i Århus", 15, "aarhus", "youth"),
+        ("Jeg har en elev i 7. klasse i Viby", 13, "aarhus", "professional"),
+        ("min datter på ni år", 9, None, "parent"),
+        ("my daughter is 12 years old and lives in aarhus", 12, "aarhus", "parent"),
+        ("jag är 14 och bor i Sverige", 14, "sverige", "youth"),
+        ("vi er to forældre i Randers", None, "anden-dk", None),
+    ],
+)
+def test_hints_are_read_from_the_text(guide, text, age, municipality, role):
+    understanding = guide.understander.read(text)
+    assert (understanding.age, understanding.municipality, understanding.role) == (age, municipality, role)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("ondt i maven", "bodily_distress"),
+        ("jeg gider ingenting", "sadness"),
+        ("hun cutter", "self_harm"),
+        ("han pjækker", "school_absence"),
+        ("jeg får hjertebanken", "anxiety"),
+        ("jeg bliver mobet", "bullying"),  # typo
+        ("min søn er ANGSSST", "anxiety"),  # shouting, repeated letters
+        ("tvangstanke", "ocd"),
+        ("I'm so lonely", "loneliness"),
+        ("jag är mobbad", "bullying"),
+    ],
+)
+def test_topic_words_are_found_through_typos_and_inflection(guide, text, topic):
+    assert topic in guide.understander.read(text).topics
+
+
+def test_route_jsonl_answers_every_line_and_reports_bad_ones():
+    lines = [
+        {
+            "id": "ok",
+            "text": "min søn bliver mobbet",
+            "role": "parent",
+            "age": 10,
+            "municipality": "aarhus",
+            "lang": "da",
+            "severity": None,
+        },
+        {"id": "crisis", "text": "jeg vil ikke leve mere"},
+        {"id": "bad-role", "text": "hej", "role": "teacher"},
+        {"id": "bad-age", "text": "hej", "age": "ni"},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\nthis is not json\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "route", "--jsonl"], input=stdin, capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [answer["id"] for answer in answers] == ["ok", "crisis", "bad-role", "bad-age", None]
+    ok, crisis, *errors = answers
+    assert set(ok) >= {"id", "crisis", "crisis_kind", "topics", "level", "offers"}
+    assert ok["crisis"] is False and "bullying" in ok["topics"] and 1 <= len(ok["offers"]) <= 5
+    assert crisis["crisis"] is True and crisis["crisis_kind"] == "suicide" and crisis["offers"][0] == "dk-112"
+    assert all("error" in error for error in errors)
