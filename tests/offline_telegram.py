@@ -1,0 +1,114 @@
+"""An offline Bot API for PTB's Application: a BaseRequest that answers like Telegram and
+records every call, so tests assert on the sendMessage calls and keyboards a user would get."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {"id": 999, "is_bot": True, "first_name": "Trivselsguiden", "username": "trivselsguiden_bot"}
+
+
+class OfflineBotApi(BaseRequest):
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+        self._message_ids = itertools.count(1000)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(self, url, method, request_data: RequestData | None = None, **timeouts):
+        name = url.rsplit("/", 1)[-1]
+        parameters = request_data.parameters if request_data else {}
+        self.calls.append((name, parameters))
+        if name == "getMe":
+            result = BOT_USER
+        elif name in ("sendMessage", "editMessageText"):
+            result = {
+                "message_id": next(self._message_ids),
+                "date": 0,
+                "chat": {"id": parameters["chat_id"], "type": "private"},
+                "text": parameters.get("text", ""),
+            }
+        else:
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def sent(self) -> list[dict]:
+        return [parameters for name, parameters in self.calls if name == "sendMessage"]
+
+
+class FakeUser:
+    """Builds the updates one private-chat user sends."""
+
+    def __init__(self, chat_id: int = 4242, language_code: str = "da"):
+        self.chat_id = chat_id
+        self.language_code = language_code
+        self._ids = itertools.count(1)
+
+    def _message(self, **content) -> dict:
+        number = next(self._ids)
+        user = {"id": self.chat_id, "is_bot": False, "first_name": "Anon", "language_code": self.language_code}
+        message = {"message_id": number, "date": 0, "chat": {"id": self.chat_id, "type": "private"}, "from": user, **content}
+        return {"update_id": number, "message": message}
+
+    def text(self, text: str) -> dict:
+        entities = []
+        if text.startswith("/"):
+            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ")[0])}]
+        return self._message(text=text, entities=entities) if entities else self._message(text=text)
+
+    def press(self, data: str) -> dict:
+        number = next(self._ids)
+        user = {"id": self.chat_id, "is_bot": False, "first_name": "Anon", "language_code": self.language_code}
+        message = {"message_id": 1, "date": 0, "chat": {"id": self.chat_id, "type": "private"}, "text": "..."}
+        return {
+            "update_id": number,
+            "callback_query": {"id": f"cb{number}", "from": user, "chat_instance": "ci", "data": data, "message": message},
+        }
+
+    def sticker(self) -> dict:
+        sticker = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+        return self._message(sticker=sticker)
+
+    def photo(self) -> dict:
+        return self._message(photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}])
+
+    def voice(self) -> dict:
+        return self._message(voice={"file_id": "v", "file_unique_id": "v", "duration": 1})
+
+    def location(self) -> dict:
+        return self._message(location={"latitude": 56.4, "longitude": 10.9})
+
+
+async def deliver(application, update: dict) -> None:
+    await application.process_update(Update.de_json(update, application.bot))
+
+
+def offers_in(text: str, catalogue, language: str) -> list[str]:
+    """Offer ids in the order their bold names appear in a sent message."""
+    found = []
+    for offer in catalogue.offers:
+        position = text.find(f"<b>{html.escape(offer.name.get(language), quote=False)}</b>")
+        if position >= 0:
+            found.append((position, offer.id))
+    return [offer_id for _, offer_id in sorted(found)]
