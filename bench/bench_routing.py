@@ -75,7 +75,21 @@ def percentiles(timings: list[float]) -> str:
     return f"p50 {p50:.3f} ms  p99 {p99:.3f} ms  (n={len(timings)})"
 
 
-def bm25_baseline(catalogue: Catalogue, cases: list[dict]) -> tuple[float, float]:
+def top_k_rates(cases: list[dict], ranked_ids) -> tuple[float, float]:
+    """Share of routed cases whose expected offer is first, and among the first three."""
+    top1 = top3 = routed = 0
+    for case in cases:
+        expected = case["expect"].get("offers_any")
+        if not expected:
+            continue
+        routed += 1
+        offers = ranked_ids(case)
+        top1 += bool(offers[:1] and offers[0] in expected)
+        top3 += bool(set(offers[:3]) & set(expected))
+    return top1 / routed, top3 / routed
+
+
+def bm25_ranker(catalogue: Catalogue):
     import bm25s
 
     def document(offer) -> str:
@@ -85,39 +99,17 @@ def bm25_baseline(catalogue: Catalogue, cases: list[dict]) -> tuple[float, float
         return normalise(f"{offer.name.da} {offer.name.en or ''} {offer.summary.da} {offer.summary.en or ''} {topic_words}")
 
     retriever = bm25s.BM25()
-    retriever.index(
-        bm25s.tokenize([document(offer) for offer in catalogue.offers], stopwords=None, show_progress=False), show_progress=False
-    )
-    top1 = top3 = routed = 0
-    for case in cases:
-        expected = case["expect"].get("offers_any")
-        if not expected:
-            continue
-        routed += 1
+    corpus = bm25s.tokenize([document(offer) for offer in catalogue.offers], stopwords=None, show_progress=False)
+    retriever.index(corpus, show_progress=False)
+
+    def ranked_ids(case: dict) -> list[str]:
         need = need_of(case)
-        results, scores = retriever.retrieve(
-            bm25s.tokenize([normalise(case["text"])], stopwords=None, show_progress=False),
-            k=len(catalogue.offers),
-            show_progress=False,
-        )
-        ranked = [catalogue.offers[index] for index, score in zip(results[0], scores[0], strict=True) if score > 0]
-        ranked = [offer.id for offer in ranked if is_eligible(offer, need, catalogue, need.severity)]
-        top1 += bool(ranked[:1] and ranked[0] in expected)
-        top3 += bool(set(ranked[:3]) & set(expected))
-    return top1 / routed, top3 / routed
+        query = bm25s.tokenize([normalise(case["text"])], stopwords=None, show_progress=False)
+        results, scores = retriever.retrieve(query, k=len(catalogue.offers), show_progress=False)
+        hits = [catalogue.offers[index] for index, score in zip(results[0], scores[0], strict=True) if score > 0]
+        return [offer.id for offer in hits if is_eligible(offer, need, catalogue, need.severity)]
 
-
-def ours(guide: Guide, cases: list[dict]) -> tuple[float, float]:
-    top1 = top3 = routed = 0
-    for case in cases:
-        expected = case["expect"].get("offers_any")
-        if not expected:
-            continue
-        routed += 1
-        offers = guide.assess(case["text"], need_of(case)).offer_ids
-        top1 += bool(offers[:1] and offers[0] in expected)
-        top3 += bool(set(offers[:3]) & set(expected))
-    return top1 / routed, top3 / routed
+    return ranked_ids
 
 
 def main() -> None:
@@ -135,8 +127,8 @@ def main() -> None:
         timings = time_per_message(big_guide, cases, lambda case, names=generated_names: random.choice(names), rounds=5)
         print(f"  generated {size:>7,} offers (built in {built:.1f} s): {percentiles(timings)}")
     print("\nQuality on the shared dev cases (expected offer first / in the top three)")
-    our_top1, our_top3 = ours(guide, cases)
-    bm25_top1, bm25_top3 = bm25_baseline(real, cases)
+    our_top1, our_top3 = top_k_rates(cases, lambda case: guide.assess(case["text"], need_of(case)).offer_ids)
+    bm25_top1, bm25_top3 = top_k_rates(cases, bm25_ranker(real))
     print(f"  Trivselsguiden routing: top-1 {our_top1:.0%}  top-3 {our_top3:.0%}")
     print(f"  BM25 baseline (bm25s):  top-1 {bm25_top1:.0%}  top-3 {bm25_top3:.0%}")
 
