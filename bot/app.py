@@ -1,32 +1,115 @@
-"""Starting the guide: on Telegram when TELEGRAM_BOT_TOKEN is set, otherwise in the terminal."""
+"""Starting the guide: on Telegram when TELEGRAM_BOT_TOKEN is set, otherwise in the terminal.
+
+On Telegram it polls, or listens for a webhook when WEBHOOK_URL is set; state goes to Redis
+when REDIS_URL is set, otherwise to the SQLite file. See the README for every setting.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import os
+import signal
 import sys
 
+from pydantic import ValidationError
+
 from bot.catalogue import CatalogueError, load_catalogue
+from bot.config import Settings
 from bot.flow import Conversation
 from bot.guide import Guide
+from bot.logs import configure_logging, fields
+from bot.reload import CatalogueReloader
+from bot.store import ChatKeys, StateStore, open_store
+
+log = logging.getLogger("trivselsguiden")
 
 
 def run(force_console: bool = False) -> int:
     try:
-        conversation = Conversation(Guide(load_catalogue(os.environ.get("TRIVSEL_CATALOGUE") or None)))
+        settings = Settings()
+    except ValidationError as error:
+        problems = "\n".join(f"  {'.'.join(map(str, item['loc'])) or 'settings'}: {item['msg']}" for item in error.errors())
+        print("The settings have errors:\n" + problems, file=sys.stderr)
+        return 2
+    try:
+        conversation = Conversation(Guide(load_catalogue(settings.catalogue or None)))
     except CatalogueError as error:
         print("The catalogue has errors:\n" + str(error), file=sys.stderr)
         return 2
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if token and not force_console:
-        from bot.handlers.telegram import build_application
-
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the bot token in URLs
-        application = build_application(conversation, token, base_url=os.environ.get("TELEGRAM_API_BASE_URL") or None)
-        application.run_polling(allowed_updates=["message", "callback_query"])
-        return 0
+    if settings.telegram_bot_token and not force_console:
+        configure_logging(settings.log_level)
+        return asyncio.run(serve(conversation, settings))
     from bot.console import Console
 
-    language = os.environ.get("TRIVSEL_LANGUAGE", "da")
-    return Console(conversation, language=language if language in ("da", "en", "sv") else "da").run()
+    return Console(conversation, language=settings.language).run()
+
+
+async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run on Telegram until SIGINT/SIGTERM (or `stop` is set)."""
+    from bot.handlers.telegram import ALLOWED_UPDATES, build_application, set_command_menu
+    from bot.handlers.webhook import start_webhook_server
+
+    store = open_store(settings.redis_url, settings.state_path, settings.state_ttl_seconds)
+    application = build_application(
+        conversation,
+        settings.telegram_bot_token,
+        store=store,
+        base_url=settings.telegram_api_base_url or None,
+        chat_keys=ChatKeys(settings.chat_hash_key),
+        timeout_seconds=settings.telegram_timeout_seconds,
+    )
+    reloader = CatalogueReloader(conversation, settings.catalogue or None)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    reloader.reload_on_hangup()
+    mode = "webhook" if settings.webhook_url else "polling"
+
+    def health() -> dict:
+        return {"mode": mode, "offers": len(conversation.catalogue.offers), "store": type(store).__name__}
+
+    server = watcher = None
+    async with application:
+        await _set_menu_or_warn(application, set_command_menu)
+        await application.start()
+        if settings.webhook_url:
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=settings.webhook_max_connections,
+            )
+            server = start_webhook_server(
+                application, settings.webhook_url, settings.webhook_secret, settings.webhook_listen, settings.webhook_port, health
+            )
+        else:
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        if settings.catalogue_watch_seconds > 0:
+            watcher = asyncio.create_task(reloader.watch(settings.catalogue_watch_seconds))
+        log.info("trivselsguiden running", extra=fields(**health()))
+        await stop.wait()
+        log.info("stopping")
+        if watcher:
+            watcher.cancel()
+        if server:
+            server.stop()
+        if application.updater.running:
+            await application.updater.stop()
+        await application.stop()
+    await _close(store)
+    return 0
+
+
+async def _set_menu_or_warn(application, set_command_menu) -> None:
+    try:
+        await set_command_menu(application)
+    except Exception as error:  # the menu is a convenience; the guide works without it
+        log.warning("could not set the command menu", extra=fields(error=type(error).__name__))
+
+
+async def _close(store: StateStore) -> None:
+    try:
+        await store.close()
+    except Exception as error:
+        log.warning("could not close the state store", extra=fields(error=type(error).__name__))

@@ -17,6 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot import safety
+from bot.catalogue import Catalogue
 from bot.guide import Guide
 from bot.render import Renderer
 from bot.reply import Option, Reply
@@ -103,6 +104,12 @@ class Conversation:
         self.catalogue = guide.catalogue
         self.renderer = renderer or Renderer(guide.catalogue)
         self.topic_buttons = tuple(self.catalogue.button_topics())
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """Serve a new (already validated) catalogue from the next message on."""
+        guide, renderer = Guide(catalogue), Renderer(catalogue)  # built first, so a failure changes nothing
+        self.guide, self.catalogue, self.renderer = guide, catalogue, renderer
+        self.topic_buttons = tuple(catalogue.button_topics())
 
     # ------------------------------------------------------------------ entry point
     def handle(self, state: ChatState, event: Event) -> tuple[ChatState, Reply]:

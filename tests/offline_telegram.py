@@ -10,6 +10,11 @@ import json
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.console import plain
+from bot.handlers.telegram import TELEGRAM_LIMIT
+from bot.schema import LANGUAGES
+from tests.story import Seen
+
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "Trivselsguiden", "username": "trivselsguiden_bot"}
 
 
@@ -69,10 +74,13 @@ class FakeUser:
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split(" ")[0])}]
         return self._message(text=text, entities=entities) if entities else self._message(text=text)
 
-    def press(self, data: str) -> dict:
+    def press(self, data: str, pressed_on: dict | None = None) -> dict:
+        """A button press; `pressed_on` is the sent message that carried the keyboard."""
         number = next(self._ids)
         user = {"id": self.chat_id, "is_bot": False, "first_name": "Anon", "language_code": self.language_code}
         message = {"message_id": 1, "date": 0, "chat": {"id": self.chat_id, "type": "private"}, "text": "..."}
+        if pressed_on:
+            message.update(text=plain(pressed_on["text"]), reply_markup=pressed_on.get("reply_markup"))
         return {
             "update_id": number,
             "callback_query": {"id": f"cb{number}", "from": user, "chat_instance": "ci", "data": data, "message": message},
@@ -104,11 +112,44 @@ async def deliver(application, update: dict) -> None:
     await application.process_update(Update.de_json(update, application.bot))
 
 
-def offers_in(text: str, catalogue, language: str) -> list[str]:
-    """Offer ids in the order their bold names appear in a sent message."""
+def offers_in(text: str, catalogue) -> list[str]:
+    """Offer ids in the order their bold names appear in a sent message (any language)."""
     found = []
     for offer in catalogue.offers:
-        position = text.find(f"<b>{html.escape(offer.name.get(language), quote=False)}</b>")
-        if position >= 0:
-            found.append((position, offer.id))
+        positions = [text.find(f"<b>{html.escape(offer.name.get(language), quote=False)}</b>") for language in LANGUAGES]
+        positions = [position for position in positions if position >= 0]
+        if positions:
+            found.append((min(positions), offer.id))
     return [offer_id for _, offer_id in sorted(found)]
+
+
+def update_for(user: FakeUser, step: dict, pressed_on: dict | None = None) -> dict | None:
+    """The Telegram update for one story step (None for a step that only checks)."""
+    if "start" in step:
+        return user.text(f"/start {step['start']}".strip())
+    if "press" in step:
+        return user.press(step["press"], pressed_on)
+    if "write" in step:
+        return user.text(step["write"]) if step["write"] else user.text(" ")
+    if "write_long" in step:
+        return user.text(("jeg har det svært " * 400)[: step["write_long"]])
+    if "command" in step:
+        return user.text(step["command"])
+    if "unsupported" in step:
+        return user.sticker()
+    return None
+
+
+def seen_in(sent: list[dict], catalogue) -> Seen:
+    """What the person saw in these sendMessage calls, checked against Telegram's limits."""
+    text = "\n".join(message["text"] for message in sent)
+    buttons = [
+        button["callback_data"]
+        for message in sent
+        if message.get("reply_markup")
+        for row in message["reply_markup"]["inline_keyboard"]
+        for button in row
+    ]
+    assert all(len(message["text"]) <= TELEGRAM_LIMIT for message in sent)
+    assert all(len(data.encode()) <= 64 and data.isascii() for data in buttons)
+    return Seen(text, buttons, "112 –" in plain(text), offers_in(text, catalogue))

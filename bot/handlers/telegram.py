@@ -6,10 +6,14 @@ else; an error handler that logs without message text.
 
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
+import time
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,12 +28,17 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.flow import ChatState, Conversation, Event
+from bot.logs import fields
 from bot.reply import Reply
 from bot.schema import LANGUAGES
-from bot.store import MemoryStore, StateStore
+from bot.store import ChatKeys, MemoryStore, StateStore
 
 log = logging.getLogger("trivselsguiden.telegram")
 TELEGRAM_LIMIT = 4096
+ALLOWED_UPDATES = ["message", "callback_query"]
+DELETE_COMMANDS = ("slet", "delete", "radera")
+RECENT_UPDATES = "recent_updates"  # update ids already answered, kept beside the state to skip redeliveries
+SEND_ATTEMPTS = 5
 COMMANDS = {
     "da": [
         ("start", "Start guiden"),
@@ -72,34 +81,105 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=o.data) for o in row] for row in reply.options])
 
 
+def _label_of(message, data: str | None) -> str | None:
+    markup = getattr(message, "reply_markup", None)
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+async def send_reliably(bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Send one message, retrying what Telegram or the network may fail for a moment:
+    timeouts, dropped connections, 5xx and 429 (after the wait it asks for). A reply that
+    reaches nobody is worse than one that, rarely, arrives twice."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            await bot.send_message(chat_id, text, reply_markup=markup)
+            return
+        except BadRequest:
+            raise  # our own mistake: sending it again changes nothing
+        except RetryAfter as error:
+            if attempt == SEND_ATTEMPTS:
+                raise
+            delay = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") else error.retry_after
+            log.warning("telegram asked to wait", extra=fields(seconds=delay, attempt=attempt))
+            await asyncio.sleep(delay)
+        except NetworkError as error:  # also TimedOut
+            if attempt == SEND_ATTEMPTS:
+                raise
+            log.warning("send failed, retrying", extra=fields(error=type(error).__name__, attempt=attempt))
+            await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+
+
 class TelegramAdapter:
-    def __init__(self, conversation: Conversation, store: StateStore | None = None):
+    def __init__(self, conversation: Conversation, store: StateStore | None = None, chat_keys: ChatKeys | None = None):
         self.conversation = conversation
         self.store = store if store is not None else MemoryStore()
+        self.chat_keys = chat_keys or ChatKeys("trivselsguiden")
 
-    def _state(self, update: Update) -> ChatState:
-        stored = self.store.load(update.effective_chat.id)
-        if stored is not None:
-            return ChatState.from_dict(stored)
+    def _fresh_state(self, update: Update) -> ChatState:
         user = update.effective_user
         code = (user.language_code or "da")[:2].lower() if user else "da"
         return ChatState(language=code if code in LANGUAGES else "da")
 
-    async def _run(self, update: Update, event: Event) -> None:
-        chat_id = update.effective_chat.id
-        state, reply = self.conversation.handle(self._state(update), event)
-        if event.kind == "command" and event.value.lower().lstrip("/") in ("slet", "delete"):
-            self.store.delete(chat_id)
-        else:
-            self.store.save(chat_id, state.to_dict())
-        await self.send(update, reply)
+    async def _language(self, update: Update) -> str:
+        stored = await self.store.load(self.chat_keys(update.effective_chat.id))
+        return ChatState.from_dict(stored).language if stored else self._fresh_state(update).language
 
-    async def send(self, update: Update, reply: Reply) -> None:
-        bot = update.get_bot()
+    async def _run(self, update: Update, event: Event) -> None:
+        """Load the chat's state, let the flow answer, save, send - one update of a chat at a time."""
+        chat_key = self.chat_keys(update.effective_chat.id)
+        started = time.perf_counter()
+        async with self.store.lock(chat_key):
+            if update.callback_query is not None:
+                await self._acknowledge(update.callback_query)
+            stored = await self.store.load(chat_key) or {}
+            recent = [number for number in stored.get(RECENT_UPDATES, []) if isinstance(number, int)]
+            if update.update_id in recent:  # Telegram delivered it again (a webhook retry): answered already
+                log.info("duplicate update skipped", extra=fields(chat=chat_key))
+                return
+            state = ChatState.from_dict(stored) if stored else self._fresh_state(update)
+            state, reply = self.conversation.handle(state, event)
+            if event.kind == "command" and event.value.lower().lstrip("/").split("@")[0] in DELETE_COMMANDS:
+                await self.store.delete(chat_key)
+            else:
+                await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
+            await self.send(update.get_bot(), update.effective_chat.id, reply)
+        log.info(
+            "update handled",
+            extra=fields(
+                chat=chat_key,
+                kind=event.kind,
+                step=state.step,
+                crisis=reply.crisis,
+                offers=list(reply.offer_ids)[:3],
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            ),
+        )
+
+    async def _acknowledge(self, query) -> None:
+        """Answer the button press and take the keyboard off the message it was pressed on,
+        noting the choice there, so old buttons cannot be pressed again by mistake."""
+        try:
+            await query.answer()
+        except TelegramError as error:  # the spinner stops by itself; the reply must still go out
+            log.warning("could not answer the button press", extra=fields(error=type(error).__name__))
+        message = query.message
+        chosen = _label_of(message, query.data) if message is not None else None
+        if chosen is None or not getattr(message, "text", None):
+            return
+        try:
+            await query.edit_message_text(f"{message.text_html}\n\n✓ <i>{html.escape(chosen)}</i>")
+        except TelegramError as error:  # too old, not modified, already edited: the answer matters, not this
+            log.info("could not mark the pressed button", extra=fields(error=type(error).__name__))
+
+    async def send(self, bot, chat_id: int, reply: Reply) -> None:
         chunks = [chunk for message in reply.messages for chunk in split_message(message)]
         for position, chunk in enumerate(chunks):
             markup = keyboard(reply) if position == len(chunks) - 1 else None
-            await bot.send_message(update.effective_chat.id, chunk, reply_markup=markup)
+            await send_reliably(bot, chat_id, chunk, markup)
 
     # ------------------------------------------------------------------ handlers
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,28 +194,25 @@ class TelegramAdapter:
         await self._run(update, Event("text", update.effective_message.text or ""))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        await query.answer()  # always, so the button stops spinning
-        await self._run(update, Event("button", (query.data or "")[:64]))
+        await self._run(update, Event("button", (update.callback_query.data or "")[:64]))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._run(update, Event("unsupported"))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Nobody should tell their worries in a group: point to a private chat, once per command.
-        language = self._state(update).language
+        language = self._fresh_state(update).language
         await update.effective_message.reply_text(self.conversation.renderer.message("group_chat", language))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Log the kind of error only: never the message text, names or usernames.
-        log.error("update failed: %s", type(context.error).__name__)
+        log.error("update failed", extra=fields(error=type(context.error).__name__))
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-            state = self._state(update)
             try:
-                message = self.conversation.renderer.message("error", state.language)
-                await update.get_bot().send_message(update.effective_chat.id, message)
+                message = self.conversation.renderer.message("error", await self._language(update))
+                await send_reliably(update.get_bot(), update.effective_chat.id, message, None)
             except Exception as error:  # the error reply must never raise in turn
-                log.error("could not send the error reply: %s", type(error).__name__)
+                log.error("could not send the error reply", extra=fields(error=type(error).__name__))
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
@@ -166,14 +243,27 @@ def build_application(
     base_url: str | None = None,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
+    chat_keys: ChatKeys | None = None,
+    timeout_seconds: float | None = None,
 ) -> Application:
-    builder = ApplicationBuilder().token(token).defaults(Defaults(parse_mode=ParseMode.HTML)).post_init(set_command_menu)
+    """The PTB Application with our handlers. The command menu is set by `serve` (or the test)."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        # Updates of different chats run side by side; one chat's stay in order (the store's chat lock).
+        .concurrent_updates(32)
+    )
     if base_url:
         builder = builder.base_url(f"{base_url.rstrip('/')}/bot").base_file_url(f"{base_url.rstrip('/')}/file/bot")
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif timeout_seconds is not None:
+        for setting in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
+            builder = getattr(builder, setting)(timeout_seconds)
+            builder = getattr(builder, f"get_updates_{setting}")(timeout_seconds)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
-    TelegramAdapter(conversation, store).register(application)
+    TelegramAdapter(conversation, store, chat_keys).register(application)
     return application
