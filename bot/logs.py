@@ -33,9 +33,13 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL, and Bot API URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    # Libraries log request bodies (message texts, names) at DEBUG, and httpx logs request URLs,
+    # which carry the bot token: they never go below INFO / WARNING, whatever our own level.
+    floor = max(root.level, logging.INFO)
+    for library in ("telegram", "httpcore", "tornado", "redis", "asyncio", "hpack"):
+        logging.getLogger(library).setLevel(floor)
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("tornado.access").setLevel(max(root.level, logging.WARNING))
 
 
 def fields(**values) -> dict:

@@ -30,8 +30,8 @@ def webhook_path(webhook_url: str) -> str:
 
 
 class _UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, application: Application, secret: str) -> None:
-        self.application_ = application
+    def initialize(self, bot_application: Application, secret: str) -> None:
+        self.bot_application = bot_application  # tornado's own `application` is the web app
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -41,12 +41,12 @@ class _UpdateHandler(tornado.web.RequestHandler):
             self.set_status(403)
             return
         try:
-            update = Update.de_json(json.loads(self.request.body), self.application_.bot)
+            update = Update.de_json(json.loads(self.request.body), self.bot_application.bot)
         except (ValueError, TypeError, KeyError) as error:
             log.warning("webhook request refused: not an update", extra=fields(error=type(error).__name__))
             self.set_status(400)
             return
-        await self.application_.process_update(update)
+        await self.bot_application.process_update(update)
         self.set_status(200)
 
     def check_xsrf_cookie(self) -> None:  # Telegram posts JSON, not forms
@@ -69,7 +69,7 @@ def start_webhook_server(
     app = tornado.web.Application(
         [
             (HEALTH_PATH, _HealthHandler, {"health": health}),
-            (webhook_path(webhook_url), _UpdateHandler, {"application": application, "secret": secret}),
+            (webhook_path(webhook_url), _UpdateHandler, {"bot_application": application, "secret": secret}),
         ]
     )
     server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES, xheaders=True)
