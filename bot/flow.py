@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from rapidfuzz import fuzz, process
 
 from bot import safety
@@ -27,6 +28,8 @@ from bot.text import normalise
 
 MAX_TEXT_LENGTH = 2000  # longer messages are read up to here; the crisis check sees it all
 RESULT = "result"
+OWN_WORDS_STEP = "topic_text"  # waiting for the person to describe it in their own words
+MAX_AGE = 120
 OWN_WORDS = "own"
 DONT_KNOW = "x"
 
@@ -79,14 +82,30 @@ class ChatState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ChatState:
-        """Rebuild a stored state; anything malformed falls back to a fresh start."""
+        """Rebuild a stored state; anything malformed (an old version, a damaged row) starts afresh."""
         if not isinstance(data, dict):
             return cls()
+        known = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         try:
-            state = cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
-        except TypeError:
-            return cls()
-        return state if state.language in LANGUAGES else cls()
+            state = _STATE_SHAPE.validate_python(known)
+        except ValidationError:
+            return cls(language=known["language"] if known.get("language") in LANGUAGES else "da")
+        return state if state._is_sound() else cls(language=state.language if state.language in LANGUAGES else "da")
+
+    def _is_sound(self) -> bool:
+        """Every answer is one the flow could have given."""
+        return (
+            self.language in LANGUAGES
+            and self.step in (None, RESULT, OWN_WORDS_STEP, *QUESTION_BY_ID)
+            and (self.role is None or self.role in QUESTION_BY_ID["role"].options)
+            and (self.age is None or 0 <= self.age <= MAX_AGE)
+            and (self.severity is None or 1 <= self.severity <= 4)
+            and all(item in QUESTION_BY_ID for item in (*self.skipped, *self.history))
+            and self.page >= 0
+        )
+
+
+_STATE_SHAPE = TypeAdapter(ChatState)
 
 
 @dataclass(frozen=True)
@@ -189,7 +208,7 @@ class Conversation:
             state = replace(state, skipped=[*state.skipped, question_id], history=[*state.history, question_id])
             return self._after_answer(state, question_id)
         if question_id == "topic" and answer == OWN_WORDS:
-            return replace(state, step="topic_text"), self.renderer.reply("ask_own_words", state.language, state=state)
+            return replace(state, step=OWN_WORDS_STEP), self.renderer.reply("ask_own_words", state.language, state=state)
         parsed = self._parse_option(question, answer)
         if parsed is None:
             return self._on_button(state, "stale")
@@ -260,7 +279,7 @@ class Conversation:
             return replace(state, skipped=[*state.skipped, question.id], history=[*state.history, question.id])
         if question.id in ("age", "severity") and words.isdigit():
             value = int(words)
-            limit = 120 if question.id == "age" else 4
+            limit = MAX_AGE if question.id == "age" else 4
             if (question.id == "severity" and 1 <= value <= limit) or (question.id == "age" and value <= limit):
                 return self._set(replace(state, history=[*state.history, question.id]), question.id, value)
             return state
