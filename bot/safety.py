@@ -26,7 +26,8 @@ SELF_HARM = "self_harm"
 OVERDOSE = "overdose"
 SEXUAL_ABUSE = "sexual_abuse"
 VIOLENCE = "violence"
-CRISIS_KINDS = (SUICIDE, SELF_HARM, OVERDOSE, SEXUAL_ABUSE, VIOLENCE)
+EMERGENCY = "emergency"  # a life in danger right now: hanged, unconscious, not breathing, bleeding heavily
+CRISIS_KINDS = (EMERGENCY, SUICIDE, SELF_HARM, OVERDOSE, SEXUAL_ABUSE, VIOLENCE)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,20 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\bsjaelvmordstank",
 )
 
+# Someone's life is in danger this minute: 112 before anything else, whoever it is about.
+_EMERGENCY = _compile(
+    r"\b(haengt|haenge|haengde) (sig|mig)\b(?! (i|fast|op|ved)\b)",  # da/sv; not "hænger sig i detaljer"
+    r"\b(er|ligger|blev) (helt )?bevidstloes\b|\bbevidstloes\b",
+    r"\b(traekker|traek) ikke (vejret|vejr)\b|\bkan ikke (faa|traekke) vejret\b(?! (naar|når) jeg)",
+    r"\bkan ikke (vaekke|faa liv i) (ham|hende|ham op|hende op)\b",
+    r"\bbloeder (meget|voldsomt|kraftigt|helt vildt|rigtig meget)\b",
+    r"\b(hanged|hung) (himself|herself|myself|themselves)\b|\btried to hang\b",
+    r"\b(is|s|was) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
+    r"\bbleeding (a lot|heavily|badly|so much)\b",
+    r"\bmedvetsloes\b|\bandas inte\b|\bgaar inte att vaecka\b",
+    r"\bbloeder (mycket|kraftigt|jaettemycket)\b",
+)
+
 # Bare keywords: strong, but a book report or a question about teaching them is not a crisis.
 _SUICIDE_KEYWORDS = _compile(r"\bselvmord", r"\bsuicid", r"\bsjaelvmord", r"\bselvmorder")
 
@@ -112,7 +127,7 @@ _SELF_HARM = _compile(
     r"\bbraendt? (mig|sig) selv\b",
     r"\b(cut|cutting|cuts|burn|burning|burned|hurt|hurting) (myself|herself|himself)\b",
     r"\bself ?harm",
-    r"\bskaer mig\b|\bskadar mig\b|\bsjaelvskad",
+    r"\bskaer (mig|sig|dig)\b|\bskadar (mig|sig|dig)( sjaelv)?\b|\bskurit (mig|sig)\b|\bsjaelvskad",
 )
 _NOW = _compile(
     r"\blige nu\b",
@@ -236,6 +251,8 @@ def check(text: str) -> CrisisCheck:
     about_other = bool(_ABOUT_OTHER.search(message))
     urgent_now = bool(_NOW.search(message))
 
+    if _EMERGENCY.search(message):
+        return CrisisCheck(EMERGENCY, about_other, urgent=True)
     if _SEXUAL_ABUSE.search(message):
         return CrisisCheck(SEXUAL_ABUSE, about_other, urgent=True)
     if _OVERDOSE.search(message):
