@@ -14,6 +14,7 @@ can be more urgent, and are never repeated back to the user.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -230,16 +231,17 @@ _FUZZY_KEYWORDS = ("selvmord", "suicide", "suicidal", "sjaelvmord", "overdosis",
 
 def _repair_keywords(words: list[str]) -> list[str]:
     """Spell-correct the few words whose misspelling must not hide a crisis."""
-    repaired = []
-    for word in words:
-        for keyword in _FUZZY_KEYWORDS:
-            if word.startswith(keyword) or len(word) < len(keyword) - 1:
-                continue
-            if fuzz.ratio(word[: len(keyword)], keyword) >= 80:
-                word = keyword + word[len(keyword) :] if len(word) > len(keyword) + 2 else keyword
-                break
-        repaired.append(word)
-    return repaired
+    return [_repair_word(word) for word in words]
+
+
+@functools.lru_cache(maxsize=65536)
+def _repair_word(word: str) -> str:
+    for keyword in _FUZZY_KEYWORDS:
+        if word.startswith(keyword) or len(word) < len(keyword) - 1:
+            continue
+        if fuzz.ratio(word[: len(keyword)], keyword) >= 80:
+            return keyword + word[len(keyword) :] if len(word) > len(keyword) + 2 else keyword
+    return word
 
 
 def check(text: str) -> CrisisCheck:

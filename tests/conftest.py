@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +10,7 @@ import yaml
 
 from bot.catalogue import load_catalogue
 from bot.guide import Guide
+from tests.redis_server import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -35,7 +32,7 @@ def load_cases(name: str):
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
+def redis_url():
     """A real Redis: TRIVSEL_TEST_REDIS_URL (CI starts one), else a redis-server started here.
 
     Without either the Redis tests are skipped - unless TRIVSEL_REQUIRE_REDIS=1 (CI), where
@@ -45,29 +42,9 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("TRIVSEL_REQUIRE_REDIS") == "1":
-            pytest.fail("TRIVSEL_REQUIRE_REDIS=1 but no Redis: set TRIVSEL_TEST_REDIS_URL or install redis-server")
-        pytest.skip("no redis-server on this machine")
-    port = free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as client:
-            if client.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    with redis_server() as started:
+        if started is None:
+            if os.environ.get("TRIVSEL_REQUIRE_REDIS") == "1":
+                pytest.fail("TRIVSEL_REQUIRE_REDIS=1 but no Redis: set TRIVSEL_TEST_REDIS_URL or install redis-server")
+            pytest.skip("no redis-server on this machine")
+        yield started

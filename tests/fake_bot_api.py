@@ -28,8 +28,9 @@ FAULTS = ("timeout", "500", "502", "429", "drop")
 
 
 class FakeBotApi:
-    def __init__(self, timeout_delay: float = 2.0):
+    def __init__(self, timeout_delay: float = 2.0, latency: float = 0.0):
         self.timeout_delay = timeout_delay
+        self.latency = latency  # added to every answer, as the real API's round trip would be
         self.calls: list[tuple[str, dict]] = []  # every answered call, in order
         self.faults_served: Counter[str] = Counter()
         self._faults: dict[str, list[str]] = {}
@@ -123,6 +124,8 @@ class FakeBotApi:
                     await asyncio.wait_for(self._new_update.wait(), remaining)
 
     async def answer(self, method: str, parameters: dict) -> object:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if method == "getMe":
             return BOT_USER
         if method == "getUpdates":
@@ -187,3 +190,12 @@ class _MethodHandler(tornado.web.RequestHandler):
 
     def check_xsrf_cookie(self) -> None:
         return None
+
+
+if __name__ == "__main__":  # in its own process, for benchmarks: [latency seconds]; prints its URL, runs until stdin closes
+    import sys
+
+    server = FakeBotApi(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(server.start(), flush=True)
+    sys.stdin.read()
+    server.stop()

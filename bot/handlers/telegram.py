@@ -7,6 +7,7 @@ else; an error handler that logs without message text.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import time
@@ -78,7 +79,27 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.options:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(o.label, callback_data=o.data) for o in row] for row in reply.options])
+    return _keyboard(tuple(tuple((option.label, option.data) for option in row) for row in reply.options))
+
+
+class _SharedKeyboard(InlineKeyboardMarkup):
+    """An immutable keyboard that is serialised once: the same few keyboards (the questions,
+    the result card) are sent again and again, and PTB would rebuild the dict every time."""
+
+    __slots__ = ("_as_dict",)
+
+    def to_dict(self, recursive: bool = True) -> dict:
+        try:
+            return self._as_dict
+        except AttributeError:
+            with self._unfrozen():
+                self._as_dict = super().to_dict(recursive)
+            return self._as_dict
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
+    return _SharedKeyboard([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
 
 
 def _label_of(message, data: str | None) -> str | None:
@@ -176,7 +197,9 @@ class TelegramAdapter:
             log.info("could not mark the pressed button", extra=fields(error=type(error).__name__))
 
     async def send(self, bot, chat_id: int, reply: Reply) -> None:
-        chunks = [chunk for message in reply.messages for chunk in split_message(message)]
+        # One Telegram message per reply (split only past Telegram's limit): fewer calls, and
+        # the buttons sit right under the whole answer.
+        chunks = split_message("\n\n".join(message.strip() for message in reply.messages))
         for position, chunk in enumerate(chunks):
             markup = keyboard(reply) if position == len(chunks) - 1 else None
             await send_reliably(bot, chat_id, chunk, markup)
