@@ -5,6 +5,7 @@ Every setting is documented in the README ("Running it for a municipality").
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -40,8 +41,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:
-        if self.webhook_url and len(self.webhook_secret) < 16:
-            raise ValueError("WEBHOOK_SECRET must be set (16+ characters: A-Z, a-z, 0-9, _ and -) when WEBHOOK_URL is set")
+        # Telegram allows 1-256 of these characters; we ask for 16 or more so it cannot be guessed.
+        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
+            raise ValueError("WEBHOOK_SECRET must be set when WEBHOOK_URL is: 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return self
 
     @property

@@ -48,3 +48,13 @@ def redis_url():
                 pytest.fail("TRIVSEL_REQUIRE_REDIS=1 but no Redis: set TRIVSEL_TEST_REDIS_URL or install redis-server")
             pytest.skip("no redis-server on this machine")
         yield started
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path, catalogue):
+    """A writable copy of the knowledge files, for tests that change the catalogue."""
+    directory = tmp_path / "knowledge"
+    directory.mkdir()
+    for file in catalogue.files:
+        (directory / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+    return directory

@@ -97,12 +97,9 @@ async def test_a_restart_mid_conversation_keeps_the_conversation(guide, api, tmp
     assert "Skolevægringsprojektet" in answer["text"]
 
 
-async def test_sighup_reloads_the_catalogue_and_a_broken_one_is_refused(guide, api, tmp_path, caplog):
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
+async def test_sighup_reloads_the_catalogue_and_a_broken_one_is_refused(guide, api, tmp_path, caplog, knowledge_copy):
+    knowledge = knowledge_copy
     source = guide.catalogue.files[0].parent
-    for name in ("offers.yaml", "topics.yaml", "municipalities.yaml"):
-        (knowledge / name).write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
     settings = settings_for(api.base_url, tmp_path, TRIVSEL_CATALOGUE=str(knowledge))
     offers = knowledge / "offers.yaml"
     async with running(guide, settings) as conversation:
