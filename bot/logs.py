@@ -27,19 +27,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+LIBRARIES = ("telegram", "httpcore", "httpx", "tornado", "tornado.access", "redis", "asyncio", "hpack")
+
+
+def configure_logging(level: str = "INFO", stream=None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries log request bodies (message texts, names) at DEBUG, and httpx logs request URLs,
     # which carry the bot token: they never go below INFO / WARNING, whatever our own level.
-    floor = max(root.level, logging.INFO)
-    for library in ("telegram", "httpcore", "tornado", "redis", "asyncio", "hpack"):
-        logging.getLogger(library).setLevel(floor)
-    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
-    logging.getLogger("tornado.access").setLevel(max(root.level, logging.WARNING))
+    for library in LIBRARIES:
+        floor = logging.WARNING if library in ("httpx", "tornado.access") else logging.INFO
+        logging.getLogger(library).setLevel(max(root.level, floor))
 
 
 def fields(**values) -> dict:

@@ -31,6 +31,10 @@ def load_cases(name: str):
     return yaml.safe_load((CASES / name).read_text(encoding="utf-8"))
 
 
+# The shared evaluation cases (../shared/eval), run by test_routing with thresholds.
+DEV_CASES = yaml.safe_load((SHARED / "eval" / "routing-dev.yaml").read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """A real Redis: TRIVSEL_TEST_REDIS_URL (CI starts one), else a redis-server started here.

@@ -3,6 +3,7 @@
 import pytest
 
 from bot.flow import ChatState, Conversation
+from tests.conftest import DEV_CASES, load_cases
 from tests.story import STORIES, Seen, check, event_of, load
 
 
@@ -40,3 +41,34 @@ def test_back_undoes_the_last_answer(conversation):
     state, reply = conversation.handle(state, event_of({"press": "back"}))
     assert state.role is None and state.step == "role"
     assert "Hvem er du?" in reply.messages[-1]
+
+
+def _crisis_sentences() -> list[str]:
+    own = [case["text"] for case in load_cases("safety.yaml")["crisis"]]
+    shared = [case["text"] for case in DEV_CASES if case["expect"].get("crisis")]
+    return own + shared
+
+
+# Where a person can be in the conversation when they write.
+STEPS_BEFORE = {
+    "first question": [],
+    "municipality": [{"press": "a:role:youth"}],
+    "age": [{"press": "a:role:parent"}, {"press": "a:municipality:hedensted"}],
+    "own words": [{"press": "a:role:youth"}, {"press": "a:municipality:aarhus"}, {"press": "a:age:14"}, {"press": "a:topic:own"}],
+    "result": [{"write": "min søn på 9 i Grenaa vil ikke i skole"}],
+    "after a crisis": [{"write": "jeg vil ikke leve mere"}],
+}
+
+
+@pytest.mark.parametrize("where", STEPS_BEFORE)
+def test_every_crisis_sentence_gets_the_crisis_answer_at_every_step(conversation, where):
+    state, _ = conversation.handle(ChatState(), event_of({"start": ""}))
+    for step in STEPS_BEFORE[where]:
+        state, _ = conversation.handle(state, event_of(step))
+    missed = []
+    for sentence in _crisis_sentences():
+        _, reply = conversation.handle(state, event_of({"write": sentence}))
+        text = "\n".join(reply.messages)
+        if not (reply.crisis and "112" in text and text.find("112") < 400):  # 112 near the top, before anything else
+            missed.append(sentence)
+    assert missed == [], f"no crisis answer at '{where}' for: {missed}"

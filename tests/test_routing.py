@@ -7,13 +7,11 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from bot.cli import route_one
 from bot.routing import Need, is_eligible, rank
-from tests.conftest import ROOT, SHARED, load_cases
+from tests.conftest import DEV_CASES, ROOT, load_cases
 
-DEV_CASES = yaml.safe_load((SHARED / "eval" / "routing-dev.yaml").read_text(encoding="utf-8"))
 EXTRA_CASES = load_cases("routing-extra.yaml")
 
 

@@ -2,11 +2,14 @@
 fake Bot API server, with polling; faults injected into the server lose no reply."""
 
 import asyncio
+import io
+import logging
 import os
 import signal
 
 import pytest
 
+from bot.logs import LIBRARIES, configure_logging
 from bot.store import ChatKeys, SQLiteStore
 from tests.fake_bot_api import FakeBotApi
 from tests.offline_telegram import FakeUser
@@ -29,11 +32,34 @@ def push_to(api):
     return deliver
 
 
+@pytest.fixture
+def json_log():
+    """The production JSON log configuration, at DEBUG, written to a string for inspection."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in LIBRARIES}
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream)
+    yield stream
+    root.handlers[:], root.level, levels = saved
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)
-async def test_story_over_http_with_polling(guide, api, tmp_path, path):
+async def test_story_over_http_with_polling(guide, api, tmp_path, path, json_log):
     story = load(path)
-    async with running(guide, settings_for(api.base_url, tmp_path)):
-        await play_story(api, story, guide.catalogue, FakeUser(language_code=story.get("language", "da")), push_to(api))
+    user = FakeUser(chat_id=73_914_551, language_code=story.get("language", "da"))
+    settings = settings_for(api.base_url, tmp_path)
+    async with running(guide, settings):
+        await play_story(api, story, guide.catalogue, user, push_to(api))
+    # Neither the logs (even at DEBUG) nor the state file hold what was written, a name or the chat id.
+    logged = json_log.getvalue()
+    assert '"event": "update handled"' in logged
+    stored = b"".join(file.read_bytes() for file in tmp_path.glob("state.sqlite3*")).decode("utf-8", "replace")
+    written = [step["write"] for step in story["steps"] if len(step.get("write") or "") >= 6]
+    for secret in [*written, "Anon", str(user.chat_id)]:
+        assert secret not in logged, f"{secret!r} in the logs"
+        assert secret not in stored, f"{secret!r} in the state file"
     called = {name for name, _ in api.calls}
     assert {"getMe", "getUpdates", "setMyCommands", "sendMessage"} <= called
     if any("press" in step for step in story["steps"]):
