@@ -66,8 +66,9 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
     reloader.reload_on_hangup()
     mode = "webhook" if settings.webhook_url else "polling"
 
-    def health() -> dict:
-        return {"mode": mode, "offers": len(conversation.catalogue.offers), "store": type(store).__name__}
+    async def health() -> dict:
+        store_ok = await store.reachable()
+        return {"ok": store_ok, "mode": mode, "offers": len(conversation.catalogue.offers), "store": type(store).__name__}
 
     server = watcher = None
     async with application:
@@ -87,7 +88,7 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         if settings.catalogue_watch_seconds > 0:
             watcher = asyncio.create_task(reloader.watch(settings.catalogue_watch_seconds))
-        log.info("trivselsguiden running", extra=fields(**health()))
+        log.info("trivselsguiden running", extra=fields(**await health()))
         await stop.wait()
         log.info("stopping")
         if watcher:

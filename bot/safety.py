@@ -203,7 +203,7 @@ _FIGURATIVE = _compile(
     r"\bdying (of|from) (laughter|embarrassment|boredom)\b|\bdying to\b|\bkill(ing|ed)? it\b|\bkill time\b",
     r"\b(i died|i am dead|im dead) (laughing|lol)\b|\blol\b",
     r"\bdoer av skratt\b|\bdo av skratt\b",
-    r"\bslaar (mig|os) (i|paa) (fodbold|spil|skak|ludo|fifa)\b",
+    r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
     r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
     r"\bdet (her )?slaar mig ihjel\b",
 )

@@ -47,6 +47,7 @@ class StateStore(Protocol):
     async def save(self, chat_key: str, state: dict[str, Any]) -> None: ...
     async def delete(self, chat_key: str) -> None: ...
     def lock(self, chat_key: str) -> AbstractAsyncContextManager[None]: ...
+    async def reachable(self) -> bool: ...
     async def close(self) -> None: ...
 
 
@@ -90,6 +91,9 @@ class MemoryStore(_LocalLocks):
 
     async def delete(self, chat_key: str) -> None:
         self._states.pop(chat_key, None)
+
+    async def reachable(self) -> bool:
+        return True
 
     async def close(self) -> None:
         return None
@@ -158,6 +162,12 @@ class SQLiteStore(_LocalLocks):
         if self._db.execute("DELETE FROM chat_state WHERE chat_key = ?", (chat_key,)).rowcount:
             self._forget()
 
+    async def reachable(self) -> bool:
+        try:
+            return self._db.execute("SELECT 1").fetchone() == (1,)
+        except sqlite3.Error:
+            return False
+
     async def close(self) -> None:
         self._db.close()
 
@@ -205,6 +215,12 @@ class RedisStore:
             )
             async with shared:
                 yield
+
+    async def reachable(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except Exception:  # any failure to answer means: not healthy
+            return False
 
     async def close(self) -> None:
         await self.client.aclose(close_connection_pool=True)

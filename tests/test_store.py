@@ -9,6 +9,7 @@ import pytest
 
 from bot.flow import ChatState
 from bot.store import ChatKeys, MemoryStore, RedisStore, SQLiteStore
+from tests.redis_server import free_port
 
 STATE = ChatState(language="sv", role="parent", municipality="norddjurs", age=9, topics={"school_absence": 3.0}, step="result")
 _prefixes = itertools.count()
@@ -64,6 +65,20 @@ async def test_states_expire(make_store):
         assert await store.load("chat") is not None
         clock.now += 2
     assert await store.load("chat") is None
+    await store.close()
+
+
+async def test_a_store_says_whether_it_is_reachable(make_store):
+    store = make_store()
+    assert await store.reachable()
+    await store.close()
+    if make_store.kind == "sqlite":
+        assert not await store.reachable()  # its connection is closed
+
+
+async def test_a_redis_that_does_not_answer_is_reported_unreachable():
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    assert not await store.reachable()
     await store.close()
 
 

@@ -57,9 +57,12 @@ class _HealthHandler(tornado.web.RequestHandler):
     def initialize(self, health) -> None:
         self.health = health
 
-    def get(self) -> None:
+    async def get(self) -> None:
+        """200 when the state store answers, 503 when it does not (so a balancer stops sending)."""
+        report = await self.health()
+        self.set_status(200 if report["ok"] else 503)
         self.set_header("Content-Type", "application/json")
-        self.write(json.dumps({"ok": True, **self.health()}))
+        self.write(json.dumps(report))
 
 
 def start_webhook_server(
