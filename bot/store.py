@@ -42,6 +42,7 @@ class ChatKeys:
 
 class StateStore(Protocol):
     ttl_seconds: float
+    errors: tuple[type[BaseException], ...]  # what the backend raises when it cannot answer
 
     async def load(self, chat_key: str) -> dict[str, Any] | None: ...
     async def save(self, chat_key: str, state: dict[str, Any]) -> None: ...
@@ -67,6 +68,8 @@ class _LocalLocks:
 
 
 class MemoryStore(_LocalLocks):
+    errors: tuple[type[BaseException], ...] = ()
+
     def __init__(self, ttl_seconds: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.monotonic):
         super().__init__()
         self.ttl_seconds = ttl_seconds
@@ -104,6 +107,8 @@ class MemoryStore(_LocalLocks):
 
 class SQLiteStore(_LocalLocks):
     """State in one SQLite file. Deleted rows are overwritten (secure_delete), not just unlinked."""
+
+    errors = (sqlite3.Error,)
 
     def __init__(self, path: str | Path, ttl_seconds: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.time):
         super().__init__()
@@ -182,6 +187,9 @@ class RedisStore:
 
     def __init__(self, url: str, ttl_seconds: float = DEFAULT_TTL_SECONDS, prefix: str = "trivselsguiden:"):
         import redis.asyncio as redis  # only needed when REDIS_URL is set
+        from redis.exceptions import RedisError
+
+        self.errors = (RedisError, OSError)
 
         # A blocking pool: under a burst, updates wait for a free connection instead of failing.
         pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=64, timeout=20)

@@ -17,13 +17,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def redis_server():
+def redis_server(port: int | None = None):
     """Yields a redis:// URL, or None when this machine has no redis-server."""
     binary = shutil.which("redis-server")
     if binary is None:
         yield None
         return
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory() as directory:
         server = subprocess.Popen(
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory],

@@ -15,7 +15,7 @@ from bot.store import ChatKeys, RedisStore
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 from tests.offline_telegram import FakeUser
-from tests.redis_server import free_port
+from tests.redis_server import free_port, redis_server
 from tests.running_bot import TOKEN, play_story, running, settings_for
 from tests.story import STORIES, load
 
@@ -31,12 +31,13 @@ def api():
     server.stop()
 
 
-async def wait_healthy(port: int, timeout: float = 30.0) -> dict:
+async def wait_healthy(port: int, timeout: float = 30.0, status: int = 200) -> dict:
+    """Wait until GET /healthz answers with `status`; return its report."""
     async with httpx.AsyncClient() as client:
         for _ in range(int(timeout / 0.1)):
             try:
                 response = await client.get(f"http://127.0.0.1:{port}/healthz")
-                if response.status_code == 200:
+                if response.status_code == status:
                     return response.json()
             except httpx.TransportError:
                 pass
@@ -71,6 +72,22 @@ async def test_the_webhook_refuses_requests_without_the_secret_and_serves_health
             before = len(api.sent())
             assert (await client.post("/telegram", json=update, headers={HEADER: SECRET})).status_code == 200
             assert len(api.sent()) == before  # Telegram redelivering an update gets no second answer
+
+
+async def test_an_update_is_refused_with_503_while_redis_is_down_and_answered_when_it_is_back(guide, api, tmp_path, redis_url):
+    """(`redis_url` only so that this is skipped - or fails in CI - where redis-server is missing.)"""
+    port, redis_port = free_port(), free_port()
+    settings = settings_for(api.base_url, tmp_path, **webhook_settings(port), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    update = FakeUser().text("/start")
+    async with running(guide, settings):
+        assert (await wait_healthy(port, status=503))["ok"] is False
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            assert (await client.post("/telegram", json=update, headers={HEADER: SECRET})).status_code == 503
+            assert api.sent() == []  # no apology: Telegram will deliver the update again
+            with redis_server(port=redis_port):
+                assert (await client.get("/healthz")).status_code == 200
+                assert (await client.post("/telegram", json=update, headers={HEADER: SECRET})).status_code == 200
+                assert any("Hvem er du?" in message["text"] for message in api.sent())
 
 
 def start_process(api, redis_url: str, port: int, log_path):

@@ -11,6 +11,7 @@ import functools
 import html
 import logging
 import time
+from contextvars import ContextVar
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -40,6 +41,8 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 DELETE_COMMANDS = ("slet", "delete", "radera")
 RECENT_UPDATES = "recent_updates"  # update ids already answered, kept beside the state to skip redeliveries
 SEND_ATTEMPTS = 5
+# Set by the webhook around one update; an error handler appends to it to ask for a redelivery.
+REDELIVER: ContextVar[list[bool]] = ContextVar("redeliver")
 COMMANDS = {
     "da": [
         ("start", "Start guiden"),
@@ -230,6 +233,12 @@ class TelegramAdapter:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Log the kind of error only: never the message text, names or usernames.
         log.error("update failed", extra=fields(error=type(context.error).__name__))
+        redelivery = REDELIVER.get(None)
+        if redelivery is not None and isinstance(context.error, self.store.errors):
+            # The state store is down: the webhook answers 503 and Telegram delivers this update
+            # again later, so the person gets the real answer instead of an apology.
+            redelivery.append(True)
+            return
         if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
             try:
                 message = self.conversation.renderer.message("error", await self._language(update))

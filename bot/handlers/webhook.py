@@ -1,8 +1,8 @@
 """Webhook mode: a small tornado server that takes Telegram's POSTs and a health endpoint.
 
 Requests without the right `X-Telegram-Bot-Api-Secret-Token` get 403. Each update is handled
-before the 200 goes back, so when a process dies mid-update Telegram delivers it again (the
-adapter skips updates it already answered).
+before the 200 goes back, so when a process dies mid-update - or the state store does not answer
+(503) - Telegram delivers it again (the adapter skips updates it already answered).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tornado.web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.handlers.telegram import REDELIVER
 from bot.logs import fields
 
 log = logging.getLogger("trivselsguiden.webhook")
@@ -46,7 +47,15 @@ class _UpdateHandler(tornado.web.RequestHandler):
             log.warning("webhook request refused: not an update", extra=fields(error=type(error).__name__))
             self.set_status(400)
             return
-        await self.bot_application.process_update(update)
+        redelivery: list[bool] = []
+        token = REDELIVER.set(redelivery)
+        try:
+            await self.bot_application.process_update(update)
+        finally:
+            REDELIVER.reset(token)
+        if redelivery:  # the state store could not answer: Telegram will send this update again
+            self.set_status(503)
+            return
         self.set_status(200)
 
     def check_xsrf_cookie(self) -> None:  # Telegram posts JSON, not forms
