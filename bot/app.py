@@ -38,7 +38,16 @@ def run(force_console: bool = False) -> int:
         return 2
     if settings.telegram_bot_token and not force_console:
         configure_logging(settings.log_level)
-        return asyncio.run(serve(conversation, settings))
+        from telegram.error import InvalidToken, NetworkError
+
+        try:
+            return asyncio.run(serve(conversation, settings))
+        except InvalidToken:
+            print("Telegram refused TELEGRAM_BOT_TOKEN: check the token from @BotFather.", file=sys.stderr)
+        except NetworkError as error:
+            where = settings.telegram_api_base_url or "api.telegram.org"
+            print(f"Could not reach the Telegram Bot API at {where} ({type(error).__name__}).", file=sys.stderr)
+        return 1
     from bot.console import Console
 
     return Console(conversation, language=settings.language).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import yaml
 
 from bot.catalogue import load_catalogue
 from bot.guide import Guide
+from bot.logs import LIBRARIES
 from tests.redis_server import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +64,16 @@ def knowledge_copy(tmp_path, catalogue):
     for file in catalogue.files:
         (directory / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
     return directory
+
+
+@pytest.fixture
+def restore_logging():
+    """Puts the root logger and the libraries' levels back after a test that configures logging."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    library_levels = {name: logging.getLogger(name).level for name in LIBRARIES}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, library_level in library_levels.items():
+        logging.getLogger(name).setLevel(library_level)

@@ -3,13 +3,12 @@ fake Bot API server, with polling; faults injected into the server lose no reply
 
 import asyncio
 import io
-import logging
 import os
 import signal
 
 import pytest
 
-from bot.logs import LIBRARIES, configure_logging
+from bot.logs import configure_logging
 from bot.store import ChatKeys, SQLiteStore
 from tests.fake_bot_api import FakeBotApi
 from tests.offline_telegram import FakeUser
@@ -33,16 +32,11 @@ def push_to(api):
 
 
 @pytest.fixture
-def json_log():
+def json_log(restore_logging):
     """The production JSON log configuration, at DEBUG, written to a string for inspection."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in LIBRARIES}
     stream = io.StringIO()
     configure_logging("DEBUG", stream)
-    yield stream
-    root.handlers[:], root.level, levels = saved
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    return stream
 
 
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)
