@@ -171,6 +171,8 @@ class TelegramAdapter:
             else:
                 await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
             await self.send(update.get_bot(), update.effective_chat.id, reply)
+            if update.callback_query is not None:
+                await self._mark_pressed(update.callback_query)
         log.info(
             "update handled",
             extra=fields(
@@ -184,12 +186,15 @@ class TelegramAdapter:
         )
 
     async def _acknowledge(self, query) -> None:
-        """Answer the button press and take the keyboard off the message it was pressed on,
-        noting the choice there, so old buttons cannot be pressed again by mistake."""
+        """Answer the button press at once, so the button stops spinning."""
         try:
             await query.answer()
         except TelegramError as error:  # the spinner stops by itself; the reply must still go out
             log.warning("could not answer the button press", extra=fields(error=type(error).__name__))
+
+    async def _mark_pressed(self, query) -> None:
+        """After the reply: take the keyboard off the message the button was on and note the
+        choice there, so old buttons cannot be pressed again by mistake."""
         message = query.message
         chosen = _label_of(message, query.data) if message is not None else None
         if chosen is None or not getattr(message, "text", None):
