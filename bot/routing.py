@@ -105,8 +105,22 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)
         ranked.append(Ranked(offer, score, topic_fit, local))
     ranked.sort(key=lambda item: (-(item.topic_fit > 0), -item.score, item.offer.id))
-    ranked = _keep_fitting_local_offers_on_top(ranked, severity)
+    ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity))
     return ranked[:limit] if limit else ranked
+
+
+def _entry_points_first(ranked: list[Ranked]) -> list[Ranked]:
+    """The door before the room: an offer reached through another (`via`) never comes before
+    that entry point when both are shown - people contact the centre, not its inner team."""
+    ordered = list(ranked)
+    for item in ranked:
+        if item.offer.via is None:
+            continue
+        position = next(index for index, other in enumerate(ordered) if other is item)
+        entry = next((index for index, other in enumerate(ordered) if other.offer.id == item.offer.via), None)
+        if entry is not None and entry > position:
+            ordered.insert(position, ordered.pop(entry))
+    return ordered
 
 
 def _candidates(catalogue: Catalogue, need: Need) -> list[Offer]:

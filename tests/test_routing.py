@@ -45,7 +45,7 @@ def test_evaluation_cases_meet_the_thresholds(guide, cases):
     assert top3 >= 0.9, misses
 
 
-def test_eligibility_is_never_broken_for_any_need(guide, catalogue):
+def test_eligibility_and_entry_points_are_never_broken_for_any_need(guide, catalogue):
     rng = random.Random(7)
     topic_ids = list(catalogue.topics)
     for _ in range(400):
@@ -66,6 +66,10 @@ def test_eligibility_is_never_broken_for_any_need(guide, catalogue):
             assert country in offer.areas or need.municipality in offer.areas
             if need.municipality == "anden-dk":
                 assert offer.is_national
+        shown = [item.offer.id for item in rank(catalogue, need, limit=None)]
+        for position, offer_id in enumerate(shown):  # the door before the room
+            entry = catalogue.offers_by_id[offer_id].via
+            assert entry not in shown[position + 1 :], f"{offer_id} shown before its entry point {entry}"
 
 
 def test_a_fitting_local_offer_is_not_pushed_out_of_the_top_three_by_national_lines(guide):
