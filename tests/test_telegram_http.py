@@ -161,3 +161,12 @@ async def test_slet_and_expiry_leave_nothing_in_the_sqlite_file(guide, api, tmp_
     assert b"ensom" not in raw and b"hedensted" not in raw and b"8181" not in raw
     await store.close()
     await asyncio.sleep(0)
+
+
+async def test_a_command_menu_that_cannot_be_set_does_not_stop_the_bot(guide, api, tmp_path):
+    api.inject("setMyCommands", "500")
+    async with running(guide, settings_for(api.base_url, tmp_path)):
+        api.push(FakeUser().text("/start"))
+        replies = await api.wait_for_replies(0)
+    assert any("Hvem er du?" in message["text"] for message in replies)
+    assert api.faults_served["setMyCommands:500"] == 1
