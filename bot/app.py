@@ -80,42 +80,45 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
         return {"ok": store_ok, "mode": mode, "offers": len(conversation.catalogue.offers), "store": type(store).__name__}
 
     server = watcher = None
-    async with application:
-        await _set_menu_or_warn(application, set_command_menu)
-        await application.start()
-        if settings.webhook_url:
-            await application.bot.set_webhook(
-                settings.webhook_url,
-                secret_token=settings.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                max_connections=settings.webhook_max_connections,
-            )
-            server = start_webhook_server(
-                application, settings.webhook_url, settings.webhook_secret, settings.webhook_listen, settings.webhook_port, health
-            )
-        else:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        if settings.catalogue_watch_seconds > 0:
-            watcher = asyncio.create_task(reloader.watch(settings.catalogue_watch_seconds))
-        log.info("trivselsguiden running", extra=fields(**await health()))
-        await stop.wait()
-        log.info("stopping")
-        if watcher:
-            watcher.cancel()
-        if server:
-            server.stop()
-        if application.updater.running:
-            await application.updater.stop()
-        await application.stop()
-    await _close(store)
-    return 0
-
-
-async def _set_menu_or_warn(application, set_command_menu) -> None:
     try:
-        await set_command_menu(application)
-    except Exception as error:  # the menu is a convenience; the guide works without it
-        log.warning("could not set the command menu", extra=fields(error=type(error).__name__))
+        async with application:
+            try:
+                await set_command_menu(application)
+            except Exception as error:  # the menu is a convenience; the guide works without it
+                log.warning("could not set the command menu", extra=fields(error=type(error).__name__))
+            await application.start()
+            if settings.webhook_url:
+                await application.bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                    max_connections=settings.webhook_max_connections,
+                )
+                server = start_webhook_server(
+                    application,
+                    settings.webhook_url,
+                    settings.webhook_secret,
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    health,
+                )
+            else:
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            if settings.catalogue_watch_seconds > 0:
+                watcher = asyncio.create_task(reloader.watch(settings.catalogue_watch_seconds))
+            log.info("trivselsguiden running", extra=fields(**await health()))
+            await stop.wait()
+            log.info("stopping")
+            if watcher:
+                watcher.cancel()
+            if server:
+                server.stop()
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+    finally:
+        await _close(store)  # also when start-up fails: the SQLite file is closed cleanly
+    return 0
 
 
 async def _close(store: StateStore) -> None:

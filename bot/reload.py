@@ -39,7 +39,7 @@ class CatalogueReloader:
 
     def reload(self) -> bool:
         """Load and check the files again; True when the new catalogue now serves."""
-        self._seen = self._stamps()
+        self._seen = self._stamps()  # before loading: a broken file is reported once, not every poll
         try:
             catalogue = load_catalogue(self.path)
         except CatalogueError as error:
@@ -49,7 +49,6 @@ class CatalogueReloader:
             log.error("catalogue unreadable; the last good one keeps serving", extra=fields(error=type(error).__name__))
             return False
         self.conversation.use_catalogue(catalogue)
-        self._seen = self._stamps()
         log.info("catalogue loaded", extra=fields(offers=len(catalogue.offers)))
         return True
 

@@ -66,7 +66,8 @@ async def test_the_webhook_refuses_requests_without_the_secret_and_serves_health
             assert (await client.post("/telegram", json=update)).status_code == 403
             assert (await client.post("/telegram", json=update, headers={HEADER: "wrong"})).status_code == 403
             assert api.sent() == []  # refused requests reach nobody
-            assert (await client.post("/telegram", content=b"not json", headers={HEADER: SECRET})).status_code == 400
+            for body in (b"not json", b"[]", b"null", b'{"update_id": "x"}', b'{"update_id": 1, "message": 5}'):
+                assert (await client.post("/telegram", content=body, headers={HEADER: SECRET})).status_code == 400, body
             assert (await client.post("/telegram", json=update, headers={HEADER: SECRET})).status_code == 200
             assert any("Hvem er du?" in message["text"] for message in api.sent())  # answered before the 200
             before = len(api.sent())

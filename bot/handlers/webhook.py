@@ -42,8 +42,11 @@ class _UpdateHandler(tornado.web.RequestHandler):
             self.set_status(403)
             return
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_application.bot)
-        except (ValueError, TypeError, KeyError) as error:
+            data = json.loads(self.request.body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update object")
+            update = Update.de_json(data, self.bot_application.bot)
+        except Exception as error:  # whatever a stranger's body breaks, the answer is 400
             log.warning("webhook request refused: not an update", extra=fields(error=type(error).__name__))
             self.set_status(400)
             return
