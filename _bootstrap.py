@@ -45,4 +45,5 @@ def ensure_environment(extras: str = "") -> None:
         )
         STAMP.write_text("\n".join([*installed, _wanted(extras)]))
     if not inside:
-        os.execv(str(_venv_python()), [str(_venv_python()), *sys.argv])
+        # orig_argv keeps `-m package.module`, so `python3 -m bench.x` re-runs as a module too.
+        os.execv(str(_venv_python()), [str(_venv_python()), *sys.orig_argv[1:]])

@@ -15,17 +15,13 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from pathlib import Path
-
-import yaml
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.guide import Guide
 from bot.routing import Need, is_eligible
 from bot.schema import Municipality
 from bot.text import normalise
-
-DEV_CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "routing-dev.yaml"
+from tests.eval_cases import routing_dev_cases
 
 
 def need_of(case: dict) -> Need:
@@ -113,7 +109,7 @@ def bm25_ranker(catalogue: Catalogue):
 
 
 def main() -> None:
-    cases = yaml.safe_load(DEV_CASES.read_text(encoding="utf-8"))
+    cases = routing_dev_cases()
     real = load_catalogue()
     guide = Guide(real)
     print("Routing time per message (safety + understanding + routing, cold caches)")

@@ -12,10 +12,11 @@ import yaml
 from bot.catalogue import load_catalogue
 from bot.guide import Guide
 from bot.logs import LIBRARIES
+from tests.eval_cases import routing_dev_cases
 from tests.redis_server import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SOURCES = ROOT / "knowledge" / "sources"  # the brief and the seeds, copied from ../shared
 CASES = Path(__file__).resolve().parent / "cases"
 
 
@@ -33,8 +34,8 @@ def load_cases(name: str):
     return yaml.safe_load((CASES / name).read_text(encoding="utf-8"))
 
 
-# The shared evaluation cases (../shared/eval), run by test_routing with thresholds.
-DEV_CASES = yaml.safe_load((SHARED / "eval" / "routing-dev.yaml").read_text(encoding="utf-8"))
+# The evaluation cases (tests/eval, plus ../shared/eval when present), run by test_routing with thresholds.
+DEV_CASES = routing_dev_cases()
 
 
 @pytest.fixture(scope="session")

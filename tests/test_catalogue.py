@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import CatalogueError, load_catalogue
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SOURCES
 
 REAL_OFFERS = (ROOT / "knowledge" / "offers.yaml").read_text(encoding="utf-8")
 
 
 def brief_ids() -> set[str]:
-    brief = (SHARED / "catalogue-brief.md").read_text(encoding="utf-8")
+    brief = (SOURCES / "catalogue-brief.md").read_text(encoding="utf-8")
     return set(re.findall(r"\*\*([a-z0-9-]+)\*\*", brief)) | set(re.findall(r"`((?:dk|se)-[a-z0-9-]+)`", brief))
 
 
@@ -33,7 +33,7 @@ def test_no_unverified_offer_shows_a_phone_number(catalogue):
 
 
 def test_every_phone_number_in_the_catalogue_has_a_source():
-    sources = (SHARED / "national-lines.md").read_text() + (SHARED / "catalogue-brief.md").read_text()
+    sources = (SOURCES / "national-lines.md").read_text() + (SOURCES / "catalogue-brief.md").read_text()
     digits_in_sources = re.sub(r"\D", "", sources)
     for number in re.findall(r"\b\d{2} \d{2} \d{2} \d{2}\b|\b116 111\b|\b112\b", REAL_OFFERS):
         assert re.sub(r"\D", "", number) in digits_in_sources, number
