@@ -122,6 +122,7 @@ def route_one(guide: Guide, case: dict[str, Any]) -> dict[str, Any]:
     assessment = guide.assess(text, need)
     return {
         "id": case.get("id"),
+        "risk": assessment.crisis.risk,
         "crisis": assessment.crisis.is_crisis,
         "crisis_kind": assessment.crisis.kind,
         "crisis_about_other": assessment.crisis.about_other,

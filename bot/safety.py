@@ -36,10 +36,18 @@ class CrisisCheck:
     kind: str | None = None
     about_other: bool = False  # said about a friend, a sibling, a pupil ...
     urgent: bool = False  # a method, a plan or "now" was named
+    uncertain: bool = False  # no crisis found, but worrying enough to ask directly ("kan ikke mere")
 
     @property
     def is_crisis(self) -> bool:
         return self.kind is not None
+
+    @property
+    def risk(self) -> str:
+        """`crisis`: crisis answer first; `ask`: ask directly whether a life is in danger; `none`: go on."""
+        if self.kind is not None:
+            return "crisis"
+        return "ask" if self.uncertain else "none"
 
 
 NO_CRISIS = CrisisCheck()
@@ -195,6 +203,15 @@ _ABOUT_OTHER = _compile(
     r"\b(hun|han|she|he|hon) (siger|skriver|sagde|skrev|says|said|writes|wrote|saeger|sa|skriver)\b",
 )
 
+# Hopelessness without a word for dying: not a crisis answer, but a direct question.
+_HOPELESS = _compile(
+    r"\bkan ikke (mere|klare det)\b",
+    r"\borker ikke (mere|mer)\b",
+    r"\bcan'?t (take it|do this|go on) ?(any ?more)?\b",
+    r"\borkar inte (mer|laengre)\b",
+    r"\bklarar inte (mer|av det)\b",
+)
+
 # Figurative speech removed before matching: "jeg dør af grin" is laughter, not danger.
 _FIGURATIVE = _compile(
     r"\b(doe|doer|dor|do) af (grin|griner|latter|skam|kedsomhed|sult|varme|traethed|nervoesitet|spaending)\b",
@@ -267,6 +284,8 @@ def check(text: str) -> CrisisCheck:
         return CrisisCheck(VIOLENCE, about_other, urgent=urgent_now)
     if _bare_suicide_keyword_counts(message):
         return CrisisCheck(SUICIDE, about_other, urgent=urgent_now)
+    if _HOPELESS.search(message):
+        return CrisisCheck(None, about_other, uncertain=True)
     return NO_CRISIS
 
 
