@@ -50,6 +50,17 @@ def test_the_out_of_hours_doctor_runs_through_the_night_and_the_weekend(catalogu
     assert opening_status(offer, at(moment), "da") == expected
 
 
+def test_the_family_doctor_and_the_out_of_hours_doctor_take_turns(catalogue):
+    doctor, out_of_hours = (catalogue.offers_by_id[i] for i in ("dk-egen-laege", "dk-laegevagten-midtjylland"))
+    evening = at("2026-11-24 17:00")
+    assert opening_status(doctor, evening, "da") == "Lukket nu – åbner i morgen kl. 8"
+    assert opening_status(out_of_hours, evening, "da").startswith("Åben nu")
+    for hour in range(24):
+        moment = at(f"2026-11-25 {hour:02d}:30")
+        open_now = [o.id for o in (doctor, out_of_hours) if opening_status(o, moment, "da").startswith("Åben nu")]
+        assert len(open_now) == 1, (moment, open_now)
+
+
 def test_english_and_swedish(catalogue):
     offer = catalogue.offers_by_id["norddjurs-underretning"]
     assert opening_status(offer, at("2026-11-23 11:00"), "en") == "Open now – until 15:00"
