@@ -14,9 +14,9 @@ from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.schema import (
-    LANGUAGES,
     Country,
     CountryLines,
     MunicipalitiesFile,
@@ -127,7 +127,7 @@ def _validate(model: type[BaseModel], data: Any, line_map: _LineMap) -> Any:
         raise CatalogueError([_describe(issue, line_map, data) for issue in error.errors()]) from None
 
 
-def _describe(issue: dict[str, Any], line_map: _LineMap, data: Any) -> str:
+def _describe(issue: ErrorDetails, line_map: _LineMap, data: Any) -> str:
     path = _real_path(data, issue["loc"], keep_last=issue["type"] == "missing")
     kind = issue["type"]
     message = issue["msg"].removeprefix("Value error, ")
@@ -268,7 +268,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         offers,
         topics,
         places.municipalities,
-        dict(places.countries),
+        {country: lines for country, lines in places.countries.items()},
         places.other_municipality,
         (offers_file, topics_file, municipalities_file),
     )
@@ -363,6 +363,6 @@ def _cross_check_municipalities(places: MunicipalitiesFile, offers: dict[str, Of
 def _cross_check_topics(topics: dict[str, Topic], lines: _LineMap) -> list[str]:
     problems = []
     for topic_id, topic in topics.items():
-        if not any(topic.words.get(language) for language in LANGUAGES):
+        if not any(topic.words.values()):
             problems.append(lines.problem(("topics", topic_id, "words"), "a topic needs at least one word"))
     return problems
