@@ -339,3 +339,30 @@ def test_staff_in_a_new_municipality_are_shown_its_notification_entry(knowledge_
     state, reply = conversation.handle(state, Event("text", "jeg tror der er vold i hjemmet hos en elev"))
     assert "underretningspligt" in reply.messages[-1]
     assert "Brug kommunens underretningsformular." in reply.messages[-1]
+
+
+# ---------------------------------------------------------------------- left for the template rewrite
+# Two places in templates/ still name catalogue facts. Strict xfail: when the rewrite fixes them,
+# these pass, and the marker must go.
+
+
+@pytest.mark.xfail(strict=True, reason="TODO(lead): messages.*.j2 names Aarhus, Hedensted and Norddjurs in the text")
+def test_the_other_municipality_text_names_a_new_municipality(knowledge_with_solby):
+    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
+    seen = console_chat(
+        conversation, ["/start", "Jeg er ung og skriver for mig selv", "En anden kommune i Danmark", "14", "Ked af det og trist"]
+    )
+    (known,) = [line for line in seen.splitlines() if line.startswith("Jeg kender kun tilbuddene i")]
+    assert "Solby" in known
+
+
+@pytest.mark.xfail(strict=True, reason='TODO(lead): messages.*.j2 leaves out the 112 entry by its id ("dk-112", "se-112")')
+def test_a_renamed_emergency_number_is_shown_once(knowledge_copy):
+    for name in ("offers.yaml", "municipalities.yaml"):
+        file = knowledge_copy / name
+        file.write_text(file.read_text(encoding="utf-8").replace("dk-112", "dk-alarm"), encoding="utf-8")
+    conversation = Conversation(Guide(load_catalogue(knowledge_copy)))
+    _, reply = conversation.handle(ChatState(), Event("text", "jeg vil ikke leve mere"))
+    assert "dk-alarm" in reply.offer_ids
+    phone_lines = [line for line in reply.messages[-1].splitlines() if line.startswith("📞") and "112" in line]
+    assert len(phone_lines) == 1, phone_lines
