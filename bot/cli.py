@@ -15,7 +15,6 @@ from bot.routing import Need
 from bot.sources import SOURCES_DIR, unsourced_details
 
 ROLES = ("youth", "parent", "professional")
-MUNICIPALITIES = ("aarhus", "hedensted", "norddjurs", "sverige")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +155,7 @@ def route_one(guide: Guide, case: dict[str, Any]) -> dict[str, Any]:
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     if municipality is not None and municipality not in guide.catalogue.municipalities:
-        raise ValueError(f"unknown municipality {municipality!r} (one of {', '.join(MUNICIPALITIES)})")
+        raise ValueError(f"unknown municipality {municipality!r} (one of {', '.join(guide.catalogue.municipalities)})")
     age = _optional(case, "age", int)
     severity = _optional(case, "severity", int)
     if severity is not None and not 1 <= severity <= 4:

@@ -46,7 +46,7 @@ class Question:
 # on the result card, so a person reaches an answer in four taps and can then sharpen it.
 QUESTIONS: tuple[Question, ...] = (
     Question("role", ("youth", "parent", "professional"), can_skip=False),
-    Question("municipality", ("aarhus", "hedensted", "norddjurs", "anden-dk", "sverige")),
+    Question("municipality", ()),  # options come from the catalogue (municipalities.yaml)
     Question("age", (*(str(age) for age in range(18)), "18"), columns=6),
     Question("topic", ()),  # options come from the catalogue's button topics
 )
@@ -224,7 +224,7 @@ class Conversation:
     def _parse_option(self, question: Question, answer: str) -> Any:
         if question.id == "topic":
             return answer if answer in self.topic_buttons else None
-        if answer not in question.options:
+        if answer not in self._options_for(question):
             return None
         return int(answer) if question.id in ("age", "severity") else answer
 
@@ -314,6 +314,8 @@ class Conversation:
         return self._ask_next(state)
 
     def _options_for(self, question: Question) -> tuple[str, ...]:
+        if question.id == "municipality":
+            return tuple(self.catalogue.municipality_buttons())
         return self.topic_buttons if question.id == "topic" else question.options
 
     def _ask(self, state: ChatState, question: Question) -> tuple[ChatState, Reply]:
@@ -363,9 +365,9 @@ class Conversation:
         """Why the person sees national lines only, so we can say it kindly."""
         if state.age is not None and state.age >= 18:
             return "adult"
-        if state.municipality == "anden-dk":
+        if state.municipality == self.catalogue.other_municipality:
             return "other_municipality"
-        if state.municipality and not any(not offer.is_national for offer in ranked) and state.municipality != "sverige":
+        if self.catalogue.has_local_offers(state.municipality) and not any(not offer.is_national for offer in ranked):
             return "no_local_offer"
         return None
 

@@ -112,14 +112,14 @@ class Renderer:
 
     def _footer_lines(self, state) -> dict[str, Any]:
         country = self.catalogue.country_of(state.municipality) or ("se" if state.language == "sv" else "dk")
-        line = self.catalogue.offers_by_id["se-bris" if country == "se" else "dk-boernetelefonen"]
+        line = self.catalogue.help_line(country)
         return {"line_name": line.name.get(state.language), "line_phone": line.contact.phone}
 
     def result(self, state, offers: list[Offer], out_of_group: str | None, options=()) -> Reply:
         language = state.language
         duty = None
         if state.role == "professional":
-            entry = self.catalogue.offers_by_id.get(f"{state.municipality}-underretning")
+            entry = self.catalogue.notification(state.municipality)
             serious = (state.severity or 0) >= 3 or bool({"violence", "concern_child"} & set(state.topics))
             duty = {"serious": serious, "entry": self.offer_view(entry, language) if entry else None}
         text = self.message(

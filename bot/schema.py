@@ -310,7 +310,23 @@ class Municipality(Strict):
     towns: list[str] = []
     emergency: list[str] = []
     local_offers: bool = True
+    # The offer staff use to notify this municipality about a child (underretning); required
+    # for a Danish municipality with local offers (checked in catalogue.py).
+    notification: str | None = None
+
+
+class CountryLines(Strict):
+    """The national offers the guide itself names for a country, by offer id."""
+
+    emergency_number: str  # 112: heads every crisis answer
+    help_line: str  # the children's line: in every crisis answer and under every result card
+    parent_line: str | None = None
+    crisis_line: str | None = None  # for thoughts of suicide; left out when the crisis is violence or abuse
+    emergency: list[str] = Field(min_length=1)  # the emergency route when the municipality is not known
 
 
 class MunicipalitiesFile(Strict):
+    countries: dict[Country, CountryLines]
+    # The choice for somebody whose municipality is not in the catalogue: national lines only.
+    other_municipality: str
     municipalities: dict[str, Municipality] = Field(min_length=1)
