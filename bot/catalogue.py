@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -217,6 +218,14 @@ class Catalogue:
         """Where staff notify the municipality about a child (underretning); None when unknown."""
         municipality = self.municipalities.get(municipality_id or "")
         return self.offers_by_id[municipality.notification] if municipality and municipality.notification else None
+
+    def time_zone_of(self, offer: Offer) -> ZoneInfo:
+        """The zone an offer's opening hours are given in: that of the country it serves."""
+        for area in offer.areas:
+            country = area if area in self.countries else self.country_of(area)
+            if country in self.countries:
+                return ZoneInfo(self.countries[country].time_zone)
+        return ZoneInfo("Europe/Copenhagen")
 
     def has_local_offers(self, municipality_id: str | None) -> bool:
         """False for the 'other municipality' and whole-country choices, and for unknown ids."""

@@ -2,8 +2,8 @@
 
 `opening_status(offer, now, language)` gives the short line a card shows under the phone
 number ("Åben nu – til kl. 15", "Lukket nu – åbner i morgen kl. 9"), or None when the offer
-has no machine-readable hours. Times are the offer's local time: Europe/Stockholm for Swedish
-offers, Europe/Copenhagen for the rest, whatever zone `now` comes in.
+has no machine-readable hours. Times are the offer's local time (`zone`: the time zone of its
+country, `Catalogue.time_zone_of(offer)`), whatever zone `now` comes in.
 
 Known limitation: public holidays are not known here, so on a holiday an office may be shown
 as open. The words in `hours` (which name holidays where the page does) stay on the card.
@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from bot.schema import Offer, OpeningTime
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-SWEDISH_AREAS = frozenset({"se", "sverige"})
 
 # How far ahead to look for the next opening: a week covers every weekly pattern.
 _LOOKAHEAD_DAYS = 8
@@ -59,11 +57,7 @@ _WORDS = {
 }
 
 
-def zone_of(offer: Offer) -> ZoneInfo:
-    return STOCKHOLM if any(area in SWEDISH_AREAS for area in offer.areas) else COPENHAGEN
-
-
-def opening_status(offer: Offer, now: datetime, language: str = "da") -> str | None:
+def opening_status(offer: Offer, now: datetime, language: str = "da", zone: ZoneInfo = COPENHAGEN) -> str | None:
     """'Open now – until …' / 'Closed now – opens …' for a card, or None without known hours.
 
     `now` must carry a time zone (e.g. `datetime.now(timezone.utc)`).
@@ -75,7 +69,6 @@ def opening_status(offer: Offer, now: datetime, language: str = "da") -> str | N
         return None
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    zone = zone_of(offer)
     local_now = now.astimezone(zone)
     stretches = _stretches(offer.opening, local_now.date(), zone)
     for start, end in stretches:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -323,6 +324,16 @@ class CountryLines(Strict):
     parent_line: str | None = None
     crisis_line: str | None = None  # for thoughts of suicide; left out when the crisis is violence or abuse
     emergency: list[str] = Field(min_length=1)  # the emergency route when the municipality is not known
+    time_zone: str = "Europe/Copenhagen"  # opening hours of the country's offers are in this zone
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Copenhagen)") from None
+        return value
 
 
 class MunicipalitiesFile(Strict):

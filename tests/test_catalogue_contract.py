@@ -38,6 +38,8 @@ def declared_offer_ids() -> dict[str, str]:
     declared: dict[str, str] = {}
     for country, lines in data["countries"].items():
         for field, value in lines.items():
+            if field == "time_zone":  # not an offer
+                continue
             for offer_id in value if isinstance(value, list) else [value]:
                 declared.setdefault(offer_id, f"countries.{country}.{field}")
     for municipality_id, municipality in data["municipalities"].items():

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.hours import COPENHAGEN, STOCKHOLM, opening_status, zone_of
+from bot.hours import COPENHAGEN, opening_status
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -92,8 +92,8 @@ def test_the_clock_is_read_in_danish_time_summer_and_winter(catalogue):
 
 
 def test_swedish_offers_use_swedish_time(catalogue):
-    assert zone_of(catalogue.offers_by_id["se-1177"]) == STOCKHOLM
-    assert zone_of(catalogue.offers_by_id["norddjurs-underretning"]) == COPENHAGEN
+    assert catalogue.time_zone_of(catalogue.offers_by_id["se-1177"]) == ZoneInfo("Europe/Stockholm")
+    assert catalogue.time_zone_of(catalogue.offers_by_id["norddjurs-underretning"]) == COPENHAGEN
 
 
 def test_a_time_without_a_zone_is_refused(catalogue):
