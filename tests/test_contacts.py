@@ -134,3 +134,18 @@ def test_check_fails_on_a_detail_without_a_source(tmp_path):
     assert result.returncode == 1
     assert "norddjurs-underretning: phone '89 59 10 09'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_livslinien_has_its_number_from_the_2015_page_listed_first_for_a_re_check(catalogue):
+    # Round 2: the only page with Livslinien's number is a news page of Oct 2015. The number stands
+    # (the brief lists it as widely published), its old hours are not used, and `check` shows it
+    # as the oldest public source under dk, so it is re-checked first.
+    offer = catalogue.offers_by_id["dk-livslinien"]
+    assert offer.contact.phone == "70 20 12 01"
+    assert offer.source_of("phone").date == "2015-10-26"
+    assert not offer.opening and not offer.open_always and "åbningstiden er ikke bekræftet" in offer.contact.how.da
+    out = run_check().stdout
+    dk = out[out.index("\ndk: ") + 1 :]
+    dk = dk[: dk.index("\n\n")]
+    pages = [line for line in dk.splitlines() if line.startswith("  page ")]
+    assert pages[0].split()[1:3] == ["2015-10-26", "dk-livslinien"]
