@@ -129,15 +129,22 @@ def _area_name(area: str, catalogue: Catalogue, language: str) -> str:
 
 
 def step_model(catalogue: Catalogue, municipality_id: str) -> list[dict]:
-    """One row per topic: the municipality's own offers at trin 1, 2 and 3 (planned and
-    proposed ones listed but not filling a gap)."""
+    """One row per topic: the municipality's own offers at trin 1, 2 and 3, and beside them the
+    national ones of its country. A gap is a level with no local offer a family can be sent to
+    (planned and proposed offers are listed but fill no gap)."""
+    country = catalogue.country_of(municipality_id)
     local = [offer for offer in catalogue.offers if municipality_id in offer.areas]
+    national = [offer for offer in catalogue.offers if country in offer.areas]
     rows = []
     for topic_id in catalogue.topics:
         cells = {}
         for level in STEP_LEVELS:
             offers = [offer for offer in local if offer.level == level and topic_id in offer.topics]
-            cells[level] = {"offers": offers, "gap": not any(offer.recommendable for offer in offers)}
+            cells[level] = {
+                "offers": offers,
+                "national": [offer for offer in national if offer.level == level and topic_id in offer.topics],
+                "gap": not any(offer.recommendable for offer in offers),
+            }
         rows.append({"topic": topic_id, "cells": cells, "gaps": sum(cell["gap"] for cell in cells.values())})
     return rows
 

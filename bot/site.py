@@ -76,7 +76,9 @@ class Pages:
         )
 
     # ------------------------------------------------------------------ chat
-    def chat(self, language: str, reply_html: str, options, crisis: bool, max_text: int, root: str = "/") -> str:
+    def chat(
+        self, language: str, reply_html: str, options, crisis: bool, max_text: int, root: str = "/", status: str = ""
+    ) -> str:
         languages = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
         return self._render(
             "chat.html",
@@ -87,6 +89,7 @@ class Pages:
             crisis=crisis,
             languages=languages,
             max_text=max_text,
+            status=status,
         )
 
     # ------------------------------------------------------------------ staff

@@ -50,6 +50,10 @@ async def test_the_page_speaks_the_browsers_language_and_can_change_it(guide, tm
             assert answer["language"] == "en" and "Who are you?" in answer["html"]
             page = (await client.get("/")).text  # the script reloads the page in the new language
             assert '<html lang="en">' in page and "I need help now" in page and 'aria-pressed="true">English' in page
+        async with web.client("da") as client:  # a link to /?lang=en: the first answer keeps English
+            assert '<html lang="en">' in (await client.get("/?lang=en")).text
+            answer = (await client.post("/api/chat?lang=en", json={"kind": "button", "value": "a:role:parent"})).json()
+            assert answer["language"] == "en" and "Which municipality" in answer["html"]
 
 
 async def test_security_headers_on_every_page(guide, tmp_path):
@@ -135,6 +139,8 @@ async def test_a_session_that_sends_too_fast_is_slowed_down(guide, tmp_path):
     async with running_web(guide, web_settings(tmp_path)) as web, web.client() as client:
         statuses = [(await client.post("/api/chat", json={"kind": "button", "value": "go"})).status_code for _ in range(25)]
         assert statuses[:20] == [200] * 20 and statuses[20:] == [429] * 5
+        page = await client.post("/", data={"button": "go"})  # the page without script says so too
+        assert page.status_code == 429 and "Du skriver lidt hurtigt" in page.text and "Hvem er du?" in page.text
         async with web.client() as other:  # another session is not affected
             assert (await other.post("/api/chat", json={"kind": "start"})).status_code == 200
 
@@ -172,4 +178,4 @@ async def test_the_chat_page_weighs_under_100_kb(guide, tmp_path):
     # Nothing is loaded from elsewhere: no absolute address in the page's links, styles or script calls.
     assert not re.search(r'(src|href)="https?:', page.text)
     assert "url(" not in assets[0].text and "@import" not in assets[0].text
-    assert "fetch('api/chat'" in assets[1].text and "XMLHttpRequest" not in assets[1].text
+    assert "fetch('api/chat?lang='" in assets[1].text and "XMLHttpRequest" not in assets[1].text

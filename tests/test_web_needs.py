@@ -5,6 +5,8 @@ import json
 import re
 import sqlite3
 
+import httpx
+
 from bot import needs
 from bot.needs import MIN_SHOWN, NeedRecord, age_band, summary
 from bot.store import MemoryStore
@@ -161,3 +163,48 @@ async def test_a_store_that_fails_does_not_lose_the_answer(guide, catalogue):
     counter = needs.NeedCounter(BrokenCounts(), conversation)
     state, reply = conversation.handle(ChatState(), Event("text", "min søn på 9 i Grenaa vil ikke i skole"))
     await counter.record("web", state, reply)  # logs a warning, raises nothing
+
+
+async def test_telegram_and_the_web_chat_run_together_and_both_count(guide, tmp_path):
+    """WEB_PORT set: `serve` runs Telegram and the web chat in one process, on one store."""
+    from tests.fake_bot_api import FakeBotApi
+    from tests.offline_telegram import FakeUser
+    from tests.running_bot import running, settings_for
+    from tests.running_web import free_port
+
+    api = FakeBotApi()
+    api.start()
+    port = free_port()
+    try:
+        settings = settings_for(api.base_url, tmp_path, WEB_PORT=port, TRIVSEL_HASH_KEY="k")
+        async with running(guide, settings):
+            user = FakeUser()
+            api.push(user.text("/start aarhus"))
+            await api.wait_for_replies(0)
+            api.push(user.text("jeg er 14 og har angst"))
+            replies = await api.wait_for_replies(1)
+            assert any("Center for Trivsel" in message["text"] for message in replies)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                answer = await tap_to_result(client, "aarhus", 14, "anxiety")
+                assert "Center for Trivsel" in answer["html"]
+                assert (await client.get("/healthz")).json()["ok"] is True
+    finally:
+        api.stop()
+    channels = sorted(json.loads(key)["channel"] for key in stored_counts(tmp_path))
+    assert channels == ["telegram", "web"]
+
+
+async def test_redis_keeps_the_counts_too(redis_url, catalogue):
+    from bot.store import RedisStore
+
+    store = RedisStore(redis_url, prefix=f"needs-test-{id(catalogue)}:")
+    record = NeedRecord("2026-11-23", "telegram", "norddjurs", "youth", "13-15", ("bullying",), "trin1", False)
+    try:
+        for _ in range(MIN_SHOWN):
+            await store.count_need(record.key())
+        assert await needs.load_records(store, catalogue) == [(record, MIN_SHOWN)]
+        (row,) = summary(await needs.load_records(store, catalogue))
+        assert (row.municipality, row.topic, row.results, row.without_local) == ("norddjurs", "bullying", 5, 5)
+    finally:
+        await store.client.delete(f"{store.prefix}needs")
+        await store.close()

@@ -107,7 +107,10 @@ async def test_the_step_model_shows_each_topic_and_its_gaps(staff, catalogue):
     model = overview.step_model(catalogue, "hedensted")
     for (gap_class, _), row in zip(rows, model, strict=True):
         assert bool(gap_class) == bool(row["gaps"])
-    assert page.count("— mangler") == sum(row["gaps"] for row in model) > 0
+    assert page.count("— mangler lokalt") == sum(row["gaps"] for row in model) > 0
+    # Trin 3 is the GP's referral, national: listed beside the gap, never hiding it.
+    psychosis = next(row for row in model if row["topic"] == "psychosis")["cells"]["trin3"]
+    assert psychosis["gap"] and [offer.id for offer in psychosis["national"]] == ["dk-egen-laege"]
     local = [offer for offer in catalogue.offers if "hedensted" in offer.areas and offer.level in ("trin1", "trin2", "trin3")]
     for offer in local:
         assert f"#offer-{offer.id}" in page

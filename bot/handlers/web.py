@@ -305,13 +305,15 @@ class ChatPage(_Base):
             event = event_from("text", form.get("text", ""))
         session = self.session() or self.start_session()
         if not self.chat.rate.allow(self.chat.key(session)):
-            raise tornado.web.HTTPError(429)
+            self.set_status(429)
+            state, reply = await self.chat.current(session, self.language())
+            return self.show(state, reply, ui_texts()[state.language]["too_fast"])
         state, reply = await self.chat.answer(session, event, self.language())
         if is_delete(event):
             self.clear_cookie(COOKIE, path="/")
         self.show(state, reply)
 
-    def show(self, state: ChatState, reply: Reply) -> None:
+    def show(self, state: ChatState, reply: Reply, status: str = "") -> None:
         catalogue = self.chat.conversation.catalogue
         page = self.pages_for().chat(
             state.language,
@@ -319,6 +321,7 @@ class ChatPage(_Base):
             options_of(reply),
             reply.crisis,
             MAX_TEXT,
+            status=status,
         )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(page)
@@ -435,10 +438,17 @@ def build_web_app(chat: WebChat, frame_ancestors: str = "", counting: bool = Tru
         (r"/tilbud/behov/?", NeedsPage, options),
         (r"/tilbud/kommune/([a-z0-9-]+)/?", MunicipalityPage, options),
         (r"/static/(app\.css|app\.js)", Static, {"path": str(STATIC)}),
+        (r"/favicon\.ico", _NoIcon),  # browsers ask for it; an empty answer saves a 404
     ]
     if health is not None:
         routes.append((r"/healthz", _Health, {"health": health}))
     return tornado.web.Application(routes, frame_ancestors=frame_ancestors, log_function=_log_request, compress_response=True)
+
+
+class _NoIcon(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Cache-Control", "public, max-age=86400")
+        self.set_status(204)
 
 
 class _Health(tornado.web.RequestHandler):

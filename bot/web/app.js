@@ -49,7 +49,7 @@
       if (busy) { return; }
       if (shown) { bubble('me', main.getAttribute('data-you')).appendChild(document.createTextNode(shown)); }
       setBusy(true);
-      fetch('api/chat', {
+      fetch('api/chat?lang=' + encodeURIComponent(document.documentElement.lang), {
         method: 'POST', credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload)
       }).then(function (response) {
