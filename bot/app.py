@@ -46,7 +46,9 @@ def _conversation(settings: Settings) -> Conversation | None:
 
 def run(force_console: bool = False) -> int:
     settings = load_settings()
-    conversation = _conversation(settings) if settings else None
+    if settings is None:
+        return 2
+    conversation = _conversation(settings)
     if conversation is None:
         return 2
     if settings.telegram_bot_token and not force_console:
@@ -157,7 +159,9 @@ def _start_web(conversation: Conversation, settings: Settings, store: StateStore
 def run_web(port: int | None = None) -> int:
     """`run_bot.py web [--port N]`: the web chat and staff pages, without Telegram."""
     settings = load_settings()
-    conversation = _conversation(settings) if settings else None
+    if settings is None:
+        return 2
+    conversation = _conversation(settings)
     if conversation is None:
         return 2
     configure_logging(settings.log_level)

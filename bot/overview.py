@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from bot.catalogue import Catalogue
 from bot.schema import Offer
@@ -137,7 +138,7 @@ def step_model(catalogue: Catalogue, municipality_id: str) -> list[dict]:
     national = [offer for offer in catalogue.offers if country in offer.areas]
     rows = []
     for topic_id in catalogue.topics:
-        cells = {}
+        cells: dict[str, dict[str, Any]] = {}
         for level in STEP_LEVELS:
             offers = [offer for offer in local if offer.level == level and topic_id in offer.topics]
             cells[level] = {

@@ -39,7 +39,7 @@ class ChatKeys:
     def __init__(self, secret: str):
         self._secret = secret.encode()
 
-    def __call__(self, chat_id: int) -> str:
+    def __call__(self, chat_id: int | str) -> str:
         return hmac.new(self._secret, str(chat_id).encode(), hashlib.sha256).hexdigest()[:24]
 
 
@@ -249,7 +249,8 @@ class RedisStore:
         await self.client.hincrby(f"{self.prefix}needs", key, 1)
 
     async def need_counts(self) -> dict[str, int]:
-        return {key: int(value) for key, value in (await self.client.hgetall(f"{self.prefix}needs")).items()}
+        counts = await self.client.hgetall(f"{self.prefix}needs")
+        return {str(key): int(value) for key, value in counts.items()}
 
     async def reachable(self) -> bool:
         try:

@@ -179,3 +179,25 @@ async def test_the_chat_page_weighs_under_100_kb(guide, tmp_path):
     assert not re.search(r'(src|href)="https?:', page.text)
     assert "url(" not in assets[0].text and "@import" not in assets[0].text
     assert "fetch('api/chat?lang='" in assets[1].text and "XMLHttpRequest" not in assets[1].text
+
+
+def test_web_addresses_in_a_reply_become_links(catalogue):
+    rendered = ReplyHtml().message("Se https://bornsvilkar.dk. Eller <b>https://x.dk/a?b=1&c=2</b>", catalogue)
+    assert '<a href="https://bornsvilkar.dk" rel="noopener noreferrer">https://bornsvilkar.dk</a>.' in rendered
+    assert 'href="https://x.dk/a?b=1&amp;c=2"' in rendered
+
+
+async def test_a_failure_in_the_guide_gets_an_apology_not_a_crash(guide, tmp_path, monkeypatch):
+    async with running_web(guide, web_settings(tmp_path)) as web, web.client() as client:
+        await client.post("/api/chat", json={"kind": "button", "value": "a:role:parent"})
+
+        def broken(state, event):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(web.conversation, "handle", broken)
+        answer = await client.post("/api/chat", json={"kind": "text", "value": "hej"})
+        assert answer.status_code == 200 and "112" in answer.json()["html"]
+        assert [option["data"] for row in answer.json()["options"] for option in row] == ["go", "new", "help"]
+        monkeypatch.undo()
+        again = (await client.post("/api/chat", json={"kind": "button", "value": "go"})).json()
+        assert "Hvilken kommune" in again["html"]  # the conversation was kept

@@ -21,6 +21,7 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl
 
 import tornado.httpserver
@@ -30,7 +31,7 @@ from bot import overview
 from bot.flow import ChatState, Conversation, Event
 from bot.logs import fields
 from bot.needs import NeedCounter, load_records, summary
-from bot.reply import Reply
+from bot.reply import Option, Reply
 from bot.schema import LANGUAGES
 from bot.site import STATIC, Pages, pick_language, ui_texts
 from bot.store import ChatKeys, MemoryStore, StateStore
@@ -71,7 +72,8 @@ def is_delete(event: Event) -> bool:
 # ---------------------------------------------------------------------- replies -> HTML
 class _Clean(HTMLParser):
     """Keeps the flow's own tags (<b>, <i>, <a href>), escapes everything else, and turns the
-    catalogue's phone numbers into tel: links a phone can call with one tap."""
+    catalogue's phone numbers into tel: links a phone can call with one tap (and web addresses
+    into links)."""
 
     def __init__(self, phones: re.Pattern | None):
         super().__init__(convert_charrefs=True)
@@ -104,8 +106,13 @@ class _Clean(HTMLParser):
         position = 0
         for match in self.phones.finditer(data):
             self.out.append(html.escape(data[position : match.start()], quote=False))
-            number = match.group(0)
-            self.out.append(f'<a href="tel:{number.replace(" ", "")}">{html.escape(number)}</a>')
+            found = match.group(0)
+            if found.startswith(("https://", "http://")):
+                found = found.rstrip(".,;:)")  # the sentence's full stop is not part of the address
+                self.out.append(f'<a href="{html.escape(found)}" rel="noopener noreferrer">{html.escape(found)}</a>')
+                self.out.append(html.escape(match.group(0)[len(found) :], quote=False))
+            else:
+                self.out.append(f'<a href="tel:{found.replace(" ", "")}">{html.escape(found)}</a>')
             position = match.end()
         self.out.append(html.escape(data[position:], quote=False))
 
@@ -121,12 +128,12 @@ class ReplyHtml:
         self._phones: re.Pattern | None = None
 
     def _phone_pattern(self, catalogue) -> re.Pattern:
-        if catalogue is not self._catalogue:  # built again after a catalogue reload
+        if self._phones is None or catalogue is not self._catalogue:  # built again after a catalogue reload
             numbers = {"112"}
             for offer in catalogue.offers:
                 numbers |= {number for number in (offer.contact.phone, offer.contact.sms) if number}
             alternatives = "|".join(re.escape(number) for number in sorted(numbers, key=len, reverse=True))
-            self._phones = re.compile(rf"(?<![\d+])(?:{alternatives})(?!\d)")
+            self._phones = re.compile(rf"(?<![\d+])(?:{alternatives})(?!\d)|https?://[^\s<>\"']+")
             self._catalogue = catalogue
         return self._phones
 
@@ -202,6 +209,11 @@ class WebChat:
     def key(self, session: str) -> str:
         return self.chat_keys(f"web:{session}")
 
+    def apology(self, state: ChatState) -> Reply:
+        renderer = self.conversation.renderer
+        options = [Option(data, renderer.label(f"button.{data}", state.language)) for data in ("go", "new", "help")]
+        return Reply((renderer.message("error", state.language),), ((*options,),))
+
     async def current(self, session: str | None, language: str) -> tuple[ChatState, Reply]:
         """What the page shows when it is opened: the current question again, or the start."""
         stored = await self.store.load(self.key(session)) if session else None
@@ -215,7 +227,11 @@ class WebChat:
         async with self.store.lock(key):
             stored = await self.store.load(key)
             state = ChatState.from_dict(stored) if stored else ChatState(language=language)
-            state, reply = self.conversation.handle(state, event)
+            try:
+                state, reply = self.conversation.handle(state, event)
+            except Exception as error:  # a bug must not cost the answer: say sorry, point to 112, keep the state
+                log.error("web event failed", extra=fields(chat=key, kind=event.kind, error=type(error).__name__))
+                return state, self.apology(state)
             if is_delete(event):
                 await self.store.delete(key)
             else:
@@ -303,6 +319,8 @@ class ChatPage(_Base):
             event = event_from("command", form["command"])
         else:
             event = event_from("text", form.get("text", ""))
+        if event is None:  # the kinds above are all known; a guard for the type checker
+            raise tornado.web.HTTPError(400)
         session = self.session() or self.start_session()
         if not self.chat.rate.allow(self.chat.key(session)):
             self.set_status(429)
@@ -371,13 +389,7 @@ class ChatApi(_Base):
         self.finish(json.dumps({"error": message}, ensure_ascii=False))
 
 
-class OffersPage(_Base):
-    def get(self) -> None:
-        catalogue = self.chat.conversation.catalogue
-        query = {key: values[-1].decode("utf-8", "replace") for key, values in self.request.query_arguments.items()}
-        filters = overview.Filters.from_query(query, catalogue)
-        self._html(self.pages_for().offers(self.staff_language(), filters, "../"))
-
+class _StaffPage(_Base):
     def staff_language(self) -> str:
         asked = self.get_query_argument("lang", "")
         return asked if asked in LANGUAGES else "da"
@@ -387,7 +399,15 @@ class OffersPage(_Base):
         self.finish(page)
 
 
-class MunicipalityPage(OffersPage):
+class OffersPage(_StaffPage):
+    def get(self) -> None:
+        catalogue = self.chat.conversation.catalogue
+        query = {key: values[-1].decode("utf-8", "replace") for key, values in self.request.query_arguments.items()}
+        filters = overview.Filters.from_query(query, catalogue)
+        self._html(self.pages_for().offers(self.staff_language(), filters, "../"))
+
+
+class MunicipalityPage(_StaffPage):
     @tornado.web.addslash  # the pages link relatively, from the folder they are in
     def get(self, municipality_id: str) -> None:
         if municipality_id not in overview.local_municipalities(self.chat.conversation.catalogue):
@@ -395,7 +415,7 @@ class MunicipalityPage(OffersPage):
         self._html(self.pages_for().municipality(municipality_id, self.staff_language(), "../../../"))
 
 
-class NeedsPage(OffersPage):
+class NeedsPage(_StaffPage):
     @tornado.web.addslash
     async def get(self) -> None:
         catalogue = self.chat.conversation.catalogue
@@ -430,7 +450,7 @@ def build_web_app(chat: WebChat, frame_ancestors: str = "", counting: bool = Tru
         return pages[id(catalogue)]
 
     options = {"chat": chat, "pages_for": pages_for, "frame_ancestors": frame_ancestors, "counting": counting}
-    routes = [
+    routes: list[Any] = [
         (r"/", ChatPage, options),
         (r"/api/chat", ChatApi, options),
         (r"/tilbud", tornado.web.RedirectHandler, {"url": "/tilbud/"}),

@@ -279,3 +279,49 @@ async def test_the_staff_filters_work_in_the_browser(browser, site):
     await page.goto(site.base_url + "/tilbud/kommune/hedensted/")
     await page.screenshot(path=str(ARTIFACTS / "staff-steps-hedensted-desktop.png"), full_page=True)
     await context.close()
+
+
+async def test_without_javascript_the_forms_still_guide(browser, site):
+    context = await browser.new_context(viewport=WIDTHS["phone"], java_script_enabled=False, locale="da-DK")
+    page = await context.new_page()
+    await page.goto(site.base_url + "/")
+    for label in ("Jeg er forælder", "Aarhus Kommune", "9"):
+        await page.locator("#options").get_by_role("button", name=label, exact=True).click()
+        await page.wait_for_load_state()
+    await page.get_by_label("Skriv med dine egne ord").fill("hun har angst")
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await page.wait_for_load_state()
+    assert "Center for Trivsel" in await page.locator("#log").inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "no-javascript-phone.png"), full_page=True)
+    await context.close()
+
+
+async def test_the_one_line_embed_works_on_the_municipalitys_site(browser, guide, tmp_path):
+    """A page on another port of the same site carries the <script> line; the chat runs in its iframe."""
+    import tornado.web
+
+    from tests.running_web import free_port
+
+    host_port = free_port()
+    host = f"http://127.0.0.1:{host_port}"
+    async with running_web(guide, web_settings(tmp_path, WEB_FRAME_ANCESTORS=host)) as web:
+        line = f'<script src="{web.base_url}/static/app.js" data-trivselsguiden data-start="hedensted" async></script>'
+
+        class HostPage(tornado.web.RequestHandler):
+            def get(self):
+                self.finish(f"<!doctype html><title>Hedensted Kommune</title><h1>Trivsel</h1>{line}")
+
+        server = tornado.web.Application([(r"/", HostPage)]).listen(host_port, address="127.0.0.1")
+        try:
+            context = await browser.new_context(viewport=WIDTHS["desktop"], locale="da-DK")
+            page = await context.new_page()
+            await page.goto(host + "/")
+            frame = page.frame_locator("iframe[title=Trivselsguiden]")
+            await frame.locator("#options").get_by_role("button", name="Jeg er forælder", exact=True).click()
+            await frame.get_by_text("Hvor gammelt er dit barn?").wait_for()  # Hedensted came with the line
+            await frame.locator("#options").get_by_role("button", name="12", exact=True).click()
+            await frame.get_by_text("Hvad drejer det sig om?").wait_for()  # the session held across answers
+            await page.screenshot(path=str(ARTIFACTS / "embedded-desktop.png"), full_page=True)
+            await context.close()
+        finally:
+            server.stop()
