@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     web_parser.add_argument("--port", type=int, help="port to listen on (default WEB_PORT, else 8080)")
     site_parser = commands.add_parser("site", help="write the staff pages as static HTML into OUTDIR")
     site_parser.add_argument("outdir", help="folder to write to (created when missing)")
+    site_parser.add_argument("--language", choices=("da", "en", "sv"), default="da", help="language of the pages (default da)")
     arguments = parser.parse_args(argv)
 
     if arguments.command == "check":
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "route":
         return _with_catalogue(arguments.catalogue, lambda guide: route_jsonl(guide, sys.stdin, sys.stdout))
     if arguments.command == "site":
-        return export_site(arguments.outdir)
+        return export_site(arguments.outdir, arguments.language)
     if arguments.command == "web":
         from bot.app import run_web
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(force_console=arguments.command == "console")
 
 
-def export_site(outdir: str) -> int:
+def export_site(outdir: str, language: str = "da") -> int:
     import asyncio
 
     from bot.app import load_settings
@@ -70,7 +71,7 @@ def export_site(outdir: str) -> int:
         finally:
             await store.close()
 
-    written = export(catalogue, outdir, asyncio.run(counted()), settings.count_needs)
+    written = export(catalogue, outdir, asyncio.run(counted()), settings.count_needs, language)
     print(f"Wrote {len(written)} files to {outdir} (open tilbud/index.html)")
     return 0
 

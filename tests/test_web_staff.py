@@ -144,6 +144,13 @@ def test_site_writes_the_same_pages_as_static_files(tmp_path, catalogue, monkeyp
             assert target.exists(), f"{page.relative_to(out)} links to missing {link}"
 
 
+def test_site_in_english(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TRIVSEL_STATE_PATH", str(tmp_path / "state.sqlite3"))
+    assert main(["site", str(tmp_path / "en"), "--language", "en"]) == 0
+    page = (tmp_path / "en" / "tilbud" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "NOT VERIFIED" in page and "Overview of offers" in page
+
+
 def test_export_without_counts_says_so(tmp_path, catalogue):
     written = export(catalogue, tmp_path, [], counting=False)
     needs = (tmp_path / "tilbud" / "behov" / "index.html").read_text(encoding="utf-8")
