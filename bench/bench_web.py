@@ -83,7 +83,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         store = SQLiteStore(Path(directory) / "state.sqlite3")
         conversation = Conversation(Guide(load_catalogue()))
-        chat = WebChat(conversation, store, ChatKeys("bench"), NeedCounter(store, conversation), RateLimit(events=10**6))
+        unlimited = RateLimit(events=10**6)
+        chat = WebChat(conversation, store, ChatKeys("bench"), NeedCounter(store, conversation), unlimited, unlimited)
         guide_url, guide_server = listen(build_web_app(chat))
         echo_url, echo_server = listen(tornado.web.Application([(r"/api/chat", Echo), (r"/", Echo)]))
         guide_rounds, echo_rounds = [], []

@@ -145,6 +145,15 @@ async def test_a_session_that_sends_too_fast_is_slowed_down(guide, tmp_path):
             assert (await other.post("/api/chat", json={"kind": "start"})).status_code == 200
 
 
+async def test_dropping_the_cookie_does_not_get_round_the_limit(guide, tmp_path):
+    async with running_web(guide, web_settings(tmp_path)) as web:
+        statuses = []
+        for _ in range(62):
+            async with web.client() as fresh:  # a new client: no cookie, so a new session each time
+                statuses.append((await fresh.post("/api/chat", json={"kind": "start"})).status_code)
+        assert statuses[:60] == [200] * 60 and statuses[60:] == [429, 429]
+
+
 def test_rate_limit_window_recovers():
     now = [0.0]
     limit = RateLimit(events=2, seconds=10, clock=lambda: now[0])

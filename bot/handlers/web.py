@@ -45,6 +45,9 @@ SERVER_MAX_BODY_BYTES = 64 * 1024  # the server closes the connection beyond thi
 MAX_TEXT = 5000
 MAX_DATA = 64  # button data and commands, as on Telegram
 RATE_EVENTS, RATE_SECONDS = 20, 10.0
+# New sessions per address per minute: dropping the cookie must not get round the limit above.
+# Generous, as a school class behind one address may all open the guide at once.
+NEW_SESSIONS_PER_MINUTE = 60
 EVENT_KINDS = ("start", "command", "button", "text", "unsupported")
 DELETE_COMMANDS = ("slet", "delete", "radera")
 
@@ -198,12 +201,14 @@ class WebChat:
         chat_keys: ChatKeys | None = None,
         needs: NeedCounter | None = None,
         rate: RateLimit | None = None,
+        new_sessions: RateLimit | None = None,
     ):
         self.conversation = conversation
         self.store = store if store is not None else MemoryStore()
         self.chat_keys = chat_keys or ChatKeys("trivselsguiden")
         self.needs = needs
         self.rate = rate or RateLimit()
+        self.new_sessions = new_sessions or RateLimit(NEW_SESSIONS_PER_MINUTE, 60.0)  # kept in memory only
         self.html = ReplyHtml()
 
     def key(self, session: str) -> str:
@@ -289,6 +294,13 @@ class _Base(tornado.web.RequestHandler):
         value = self.get_cookie(COOKIE) or ""
         return value if _SESSION.match(value) else None
 
+    def session_or_new(self) -> str | None:
+        """The session of the cookie, or a new one - None when this address starts too many."""
+        session = self.session()
+        if session is None and self.chat.new_sessions.allow(f"ip:{self.request.remote_ip}"):
+            session = self.start_session()
+        return session
+
     def start_session(self) -> str:
         session = secrets.token_urlsafe(24)  # 32 characters, 192 random bits
         self.set_cookie(COOKIE, session, path="/", httponly=True, samesite="Strict", secure=self.request.protocol == "https")
@@ -302,8 +314,9 @@ class _Base(tornado.web.RequestHandler):
 class ChatPage(_Base):
     async def get(self) -> None:
         start = self.get_query_argument("start", "")[:MAX_DATA]
-        if start and not self.session():  # a link like /?start=hedensted: remember the municipality
-            state, reply = await self.chat.answer(self.start_session(), Event("start", argument=start), self.language())
+        session = self.session_or_new() if start and not self.session() else None
+        if session:  # a link like /?start=hedensted: remember the municipality
+            state, reply = await self.chat.answer(session, Event("start", argument=start), self.language())
         else:
             state, reply = await self.chat.current(self.session(), self.language())
         self.show(state, reply)
@@ -321,8 +334,8 @@ class ChatPage(_Base):
             event = event_from("text", form.get("text", ""))
         if event is None:  # the kinds above are all known; a guard for the type checker
             raise tornado.web.HTTPError(400)
-        session = self.session() or self.start_session()
-        if not self.chat.rate.allow(self.chat.key(session)):
+        session = self.session_or_new()
+        if session is None or not self.chat.rate.allow(self.chat.key(session)):
             self.set_status(429)
             state, reply = await self.chat.current(session, self.language())
             return self.show(state, reply, ui_texts()[state.language]["too_fast"])
@@ -362,8 +375,8 @@ class ChatApi(_Base):
         event = event_from(*(str(data.get(name) or "") for name in ("kind", "value", "argument")))
         if event is None:
             return self.reply_error(400, ui["failed"])
-        session = self.session() or self.start_session()
-        if not self.chat.rate.allow(self.chat.key(session)):
+        session = self.session_or_new()
+        if session is None or not self.chat.rate.allow(self.chat.key(session)):
             return self.reply_error(429, ui["too_fast"])
         state, reply = await self.chat.answer(session, event, language)
         if is_delete(event):
