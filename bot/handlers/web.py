@@ -157,7 +157,8 @@ class ReplyHtml:
         ui = ui_texts()[language]
         links = [f'<a class="call" href="tel:112">📞 {html.escape(ui["call_112"])}</a>']
         offers = [catalogue.offers_by_id[offer_id] for offer_id in reply.offer_ids if offer_id in catalogue.offers_by_id]
-        line = next((o for o in offers if o.contact.phone and o.open_always and not o.id.endswith("-112")), None)
+        # The first line open day and night that is not 112 itself (the crisis routes come in order).
+        line = next((o for o in offers if o.open_always and (o.contact.phone or "112").replace(" ", "") != "112"), None)
         if line is not None:
             label = ui["call_line"].replace("{name}", line.name.get(language))
             number = line.contact.phone
