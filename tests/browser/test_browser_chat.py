@@ -325,3 +325,22 @@ async def test_the_one_line_embed_works_on_the_municipalitys_site(browser, guide
             await context.close()
         finally:
             server.stop()
+
+
+async def test_the_static_export_filters_from_its_address(browser, catalogue, tmp_path):
+    """`run_bot.py site OUTDIR`, opened from disk: the script reads the filters from the address."""
+    from bot.site import export
+
+    export(catalogue, tmp_path, [], counting=True)
+    context = await browser.new_context(viewport=WIDTHS["phone"])
+    page = await context.new_page()
+    await page.goto((tmp_path / "tilbud" / "index.html").as_uri() + "?municipality=norddjurs&level=trin1")
+    expected = [offer.id for offer in catalogue.offers if "norddjurs" in offer.areas and offer.level == "trin1"]
+    visible = page.locator("#offers .offer:visible")
+    await page.wait_for_function(f"document.querySelectorAll('#offers .offer:not([hidden])').length === {len(expected)}")
+    assert [re.sub("^offer-", "", await card.get_attribute("id")) for card in await visible.all()] == expected
+    assert await page.get_by_label("Kommune").input_value() == "norddjurs"
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    await page.screenshot(path=str(ARTIFACTS / "static-export-phone.png"))
+    await context.close()
