@@ -26,15 +26,55 @@ def main(argv: list[str] | None = None) -> int:
     route_parser.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
     route_parser.add_argument("--catalogue", help="knowledge directory or offers.yaml")
     commands.add_parser("console", help="the guide in the terminal, even when a token is set")
+    web_parser = commands.add_parser("web", help="the web chat and the staff pages (/tilbud/)")
+    web_parser.add_argument("--port", type=int, help="port to listen on (default WEB_PORT, else 8080)")
+    site_parser = commands.add_parser("site", help="write the staff pages as static HTML into OUTDIR")
+    site_parser.add_argument("outdir", help="folder to write to (created when missing)")
+    site_parser.add_argument("--language", choices=("da", "en", "sv"), default="da", help="language of the pages (default da)")
     arguments = parser.parse_args(argv)
 
     if arguments.command == "check":
         return check(arguments.path, sys.stdout, sys.stderr)
     if arguments.command == "route":
         return _with_catalogue(arguments.catalogue, lambda guide: route_jsonl(guide, sys.stdin, sys.stdout))
+    if arguments.command == "site":
+        return export_site(arguments.outdir, arguments.language)
+    if arguments.command == "web":
+        from bot.app import run_web
+
+        return run_web(arguments.port)
     from bot.app import run  # imported late: check and route need no chat machinery
 
     return run(force_console=arguments.command == "console")
+
+
+def export_site(outdir: str, language: str = "da") -> int:
+    import asyncio
+
+    from bot.app import load_settings
+    from bot.needs import load_records, summary
+    from bot.site import export
+    from bot.store import open_store
+
+    settings = load_settings()
+    if settings is None:
+        return 2
+    try:
+        catalogue = load_catalogue(settings.catalogue or None)
+    except CatalogueError as error:
+        print("The catalogue has errors:\n" + str(error), file=sys.stderr)
+        return 2
+
+    async def counted() -> list:
+        store = open_store(settings.redis_url, settings.state_path, settings.state_ttl_seconds)
+        try:
+            return summary(await load_records(store, catalogue))
+        finally:
+            await store.close()
+
+    written = export(catalogue, outdir, asyncio.run(counted()), settings.count_needs, language)
+    print(f"Wrote {len(written)} files to {outdir} (open tilbud/index.html)")
+    return 0
 
 
 def _with_catalogue(path: str | None, action) -> int:

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     language: str = Field("da", pattern="^(da|en|sv)$", validation_alias="TRIVSEL_LANGUAGE")
     log_level: str = Field("INFO", validation_alias="TRIVSEL_LOG_LEVEL")
 
+    # The web chat and staff pages (`run_bot.py web`; with WEB_PORT set, also beside Telegram).
+    web_host: str = Field("127.0.0.1", validation_alias="WEB_HOST")
+    web_port: int = Field(0, ge=0, le=65535, validation_alias="WEB_PORT")
+    web_frame_ancestors: str = Field("", pattern=r"^[A-Za-z0-9:/.* -]*$", validation_alias="WEB_FRAME_ANCESTORS")
+    # Anonymous counts of results (day, channel, municipality, role, age band, topics, level).
+    count_needs: bool = Field(True, validation_alias="TRIVSEL_COUNT_NEEDS")
+
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:
         # Telegram allows 1-256 of these characters; we ask for 16 or more so it cannot be guessed.

@@ -9,6 +9,9 @@ switches keeping state off.
     SQLiteStore   the default: one embedded file that survives restarts
     RedisStore    when REDIS_URL is set, so several processes can serve one bot
 
+Each store also keeps the anonymous result counts of `bot.needs` (a key made of a few coded
+fields -> a number), beside the states but never tied to one.
+
 Each store also hands out a per-chat lock, so one chat's updates are handled one at a time -
 across processes for Redis.
 """
@@ -36,7 +39,7 @@ class ChatKeys:
     def __init__(self, secret: str):
         self._secret = secret.encode()
 
-    def __call__(self, chat_id: int) -> str:
+    def __call__(self, chat_id: int | str) -> str:
         return hmac.new(self._secret, str(chat_id).encode(), hashlib.sha256).hexdigest()[:24]
 
 
@@ -50,6 +53,8 @@ class StateStore(Protocol):
     def lock(self, chat_key: str) -> AbstractAsyncContextManager[None]: ...
     async def reachable(self) -> bool: ...
     async def close(self) -> None: ...
+    async def count_need(self, key: str) -> None: ...
+    async def need_counts(self) -> dict[str, int]: ...
 
 
 class _LocalLocks:
@@ -75,6 +80,7 @@ class MemoryStore(_LocalLocks):
         self.ttl_seconds = ttl_seconds
         self.clock = clock
         self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._needs: dict[str, int] = {}
 
     async def load(self, chat_key: str) -> dict[str, Any] | None:
         entry = self._states.get(chat_key)
@@ -97,6 +103,12 @@ class MemoryStore(_LocalLocks):
 
     async def reachable(self) -> bool:
         return True
+
+    async def count_need(self, key: str) -> None:
+        self._needs[key] = self._needs.get(key, 0) + 1
+
+    async def need_counts(self) -> dict[str, int]:
+        return dict(self._needs)
 
     async def close(self) -> None:
         return None
@@ -129,6 +141,7 @@ class SQLiteStore(_LocalLocks):
             "CREATE TABLE IF NOT EXISTS chat_state (chat_key TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL)"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS chat_state_expiry ON chat_state (expires_at)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS need_counts (need TEXT PRIMARY KEY, count INTEGER NOT NULL)")
         self.purge_expired()
 
     def purge_expired(self) -> int:
@@ -172,6 +185,14 @@ class SQLiteStore(_LocalLocks):
             return self._db.execute("SELECT 1").fetchone() == (1,)
         except sqlite3.Error:
             return False
+
+    async def count_need(self, key: str) -> None:
+        self._db.execute(
+            "INSERT INTO need_counts (need, count) VALUES (?, 1) ON CONFLICT (need) DO UPDATE SET count = count + 1", (key,)
+        )
+
+    async def need_counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT need, count FROM need_counts").fetchall())
 
     async def close(self) -> None:
         self._db.close()
@@ -223,6 +244,13 @@ class RedisStore:
             )
             async with shared:
                 yield
+
+    async def count_need(self, key: str) -> None:
+        await self.client.hincrby(f"{self.prefix}needs", key, 1)
+
+    async def need_counts(self) -> dict[str, int]:
+        counts = await self.client.hgetall(f"{self.prefix}needs")
+        return {str(key): int(value) for key, value in counts.items()}
 
     async def reachable(self) -> bool:
         try:

@@ -138,10 +138,13 @@ async def send_reliably(bot, chat_id: int, text: str, markup: InlineKeyboardMark
 
 
 class TelegramAdapter:
-    def __init__(self, conversation: Conversation, store: StateStore | None = None, chat_keys: ChatKeys | None = None):
+    def __init__(
+        self, conversation: Conversation, store: StateStore | None = None, chat_keys: ChatKeys | None = None, needs=None
+    ):
         self.conversation = conversation
         self.store = store if store is not None else MemoryStore()
         self.chat_keys = chat_keys or ChatKeys("trivselsguiden")
+        self.needs = needs  # bot.needs.NeedCounter: anonymous result counts, or None
 
     def _fresh_state(self, update: Update) -> ChatState:
         user = update.effective_user
@@ -171,6 +174,8 @@ class TelegramAdapter:
             else:
                 await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
             await self.send(update.get_bot(), update.effective_chat.id, reply)
+            if self.needs is not None:
+                await self.needs.record("telegram", state, reply)
             if update.callback_query is not None:
                 await self._mark_pressed(update.callback_query)
         log.info(
@@ -282,6 +287,7 @@ def build_application(
     rate_limit: bool = True,
     chat_keys: ChatKeys | None = None,
     timeout_seconds: float | None = None,
+    needs=None,
 ) -> Application:
     """The PTB Application with our handlers. The command menu is set by `serve` (or the test)."""
     builder = (
@@ -302,5 +308,5 @@ def build_application(
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
-    TelegramAdapter(conversation, store, chat_keys).register(application)
+    TelegramAdapter(conversation, store, chat_keys, needs).register(application)
     return application
