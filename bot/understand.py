@@ -78,7 +78,7 @@ class TopicIndex:
         return self._corrections[key]
 
     def topics_in(self, words: list[str], user_language: str = "da") -> dict[str, float]:
-        found: dict[str, float] = defaultdict(float)
+        matches: list[tuple[str, int, int, float]] = []  # topic, first word, end, strength
         for language in LANGUAGES:
             stems = [self._correct(stem(word, language), language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
@@ -89,13 +89,30 @@ class TopicIndex:
                         continue
                     if language != user_language and len(phrase.stems) == 1 and len(words[start]) < _MIN_FUZZY_LENGTH:
                         continue  # short foreign words collide ("sad" is Danish for "sat")
-                    if _phrase_at(stems, start, phrase.stems):
+                    end = _phrase_end(stems, start, phrase.stems)
+                    if end:
                         matched.add((phrase.topic, start))
-                        found[phrase.topic] += phrase.weight * weight * self.topic_weights[phrase.topic]
+                        strength = phrase.weight * weight * self.topic_weights[phrase.topic]
+                        matches.append((phrase.topic, start, end, strength))
+        found: dict[str, float] = defaultdict(float)
+        for topic, start, end, strength in matches:
+            if not _inside_a_longer_match(topic, start, end, matches):
+                found[topic] += strength
         return dict(found)
 
 
-def _phrase_at(stems: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+def _inside_a_longer_match(topic: str, start: int, end: int, matches: list[tuple[str, int, int, float]]) -> bool:
+    """'min far drikker' is about a parent's drinking: the word 'drikker' inside that phrase
+    must not also count as the writer's own drinking. A match lying within a longer match of
+    another topic is that topic's word, not its own."""
+    return any(
+        other != topic and other_start <= start and end <= other_end and other_end - other_start > end - start
+        for other, other_start, other_end, _ in matches
+    )
+
+
+def _phrase_end(stems: list[str], start: int, phrase: tuple[str, ...]) -> int:
+    """Where the phrase starting at `start` ends (one past its last word), or 0 if it is not there."""
     position = start + 1
     gaps = 0
     for wanted in phrase[1:]:
@@ -103,11 +120,11 @@ def _phrase_at(stems: list[str], start: int, phrase: tuple[str, ...]) -> bool:
             gaps += 1
             position += 1
             if gaps > _MAX_GAP:
-                return False
+                return 0
         if position >= len(stems):
-            return False
+            return 0
         position += 1
-    return True
+    return position
 
 
 # ------------------------------------------------------------------ hints: age, role, place
@@ -181,7 +198,7 @@ _ROLE_PATTERNS = {
 }
 _SEVERE = re.compile(
     fold(
-        r"\b(kan|kunne) slet ikke (fungere|komme ud af sengen|spise)|\bfungerer slet ikke\b|\bhoerer stemmer\b|\bikke sovet i (flere|mange) (dage|doegn)"
+        r"\b(kan|kunne) slet ikke (fungere|komme ud af sengen|spise)|\b(han|hun|jeg|hen|den) fungerer slet ikke\b|\bhoerer stemmer\b|\bikke sovet i (flere|mange) (dage|doegn)"
         r"|\bcan ?not function\b|\bhears? voices\b|\bhoer roester\b|\bkaster op efter (hvert|alle) maaltid"
     )
 )
