@@ -109,7 +109,9 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         if not is_eligible(offer, need, catalogue, severity):
             continue
         topic_fit = sum(
-            topics[topic] / (1 + _TOPIC_POSITION_DECAY * position) for position, topic in enumerate(offer.topics) if topic in topics
+            topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
+            for position, topic in enumerate(offer.topics)
+            if topic in topics
         )
         local = not offer.is_national
         score = topic_fit + level_fit.get(offer.level, 0.0)
