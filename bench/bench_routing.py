@@ -6,21 +6,31 @@
 Speed: time per message through `Guide.assess` (safety, understanding, routing) on the real
 catalogue and on generated catalogues of 1,000, 10,000 and 100,000 offers (copies of the
 real offers spread over many generated municipalities, as a national catalogue would be).
-Quality: top-1 and top-3 on the shared dev cases for our routing and for a BM25 baseline
-(bm25s over each offer's names, summary and topic words), filtered by the same eligibility.
+Quality: top-1 and top-3 on the shared dev cases and on the project's own cases
+(tests/cases/routing-extra.yaml), for our routing and for a BM25 baseline (bm25s over each
+offer's names, summary and topic words), filtered by the same eligibility - and, layer by
+layer, cross-validated: the learned topic signal is retrained for each of 5 folds on the topic
+phrases and the other folds' cases, and scored only on the cases it did not see.
+
+    .venv/bin/python -m bench.bench_routing          # all of it
+    .venv/bin/python -m bench.bench_routing --cv     # the cross-validated quality only
 """
 
 from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
+from dataclasses import dataclass
 
+from bot import understand
 from bot.catalogue import Catalogue, load_catalogue
 from bot.guide import Guide
 from bot.routing import Need, is_eligible
 from bot.schema import Municipality
 from bot.text import normalise
+from bot.topic_train import FOLDS, case_examples, fit, folds, phrase_examples, repository_cases
 from tests.eval_cases import routing_dev_cases
 
 
@@ -108,12 +118,100 @@ def bm25_ranker(catalogue: Catalogue):
     return ranked_ids
 
 
+@dataclass
+class Tally:
+    """Expected offer first / in the top three / a forbidden offer shown, over routed cases."""
+
+    routed: int = 0
+    first: int = 0
+    top3: int = 0
+    forbidden: int = 0
+
+    def add(self, case: dict, offers: list[str]) -> None:
+        expect = case["expect"]
+        self.forbidden += bool(set(offers) & set(expect.get("forbid", [])))
+        if expect.get("offers_any"):
+            self.routed += 1
+            self.first += bool(offers[:1] and offers[0] in expect["offers_any"])
+            self.top3 += bool(set(offers[:3]) & set(expect["offers_any"]))
+
+    def __str__(self) -> str:
+        if not self.routed:
+            return "no cases"
+        first, top3 = self.first / self.routed, self.top3 / self.routed
+        return f"top-1 {first:4.0%}  top-3 {top3:4.0%}  forbidden shown {self.forbidden}  (n={self.routed})"
+
+
+def guide_with(catalogue: Catalogue, model, topic_words: bool = True) -> Guide:
+    guide = Guide(catalogue)
+    guide.understander.topic_model = model
+    guide.understander.use_topic_words = topic_words
+    return guide
+
+
+def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]], grid=None) -> dict:
+    """Tallies per (setting, case set, language), every case scored by a model that never saw it.
+
+    `settings`: (name, topic words on, learned signal on). The topic words are not fitted to the
+    cases, so "words only" needs no folds; the learned signal is retrained per fold.
+    `grid`: optional (threshold, weight) pairs to try for combining the two (all scored on held-out folds).
+    """
+    cases = repository_cases()
+    dev_ids = {case["id"] for case in routing_dev_cases()}
+    phrases = phrase_examples(catalogue)
+    tallies: dict = {}
+    saved = understand.LEARNED_THRESHOLD, understand.LEARNED_WEIGHT
+    try:
+        for held_out in folds(cases):
+            seen = [case for case in cases if case not in held_out]
+            model = fit(phrases + case_examples(seen, catalogue))
+            for name, topic_words, learned in settings:
+                for threshold, weight in grid if (grid and learned) else [saved]:
+                    understand.LEARNED_THRESHOLD, understand.LEARNED_WEIGHT = threshold, weight
+                    guide = guide_with(catalogue, model if learned else None, topic_words)
+                    label = f"{name} t={threshold} w={weight}" if grid and learned else name
+                    for case in held_out:
+                        offers = guide.assess(case["text"], need_of(case)).offer_ids
+                        which = "dev" if case["id"] in dev_ids else "extra"
+                        for key in ((label, which, "all"), (label, which, case.get("lang") or "da"), (label, "both", "all")):
+                            tallies.setdefault(key, Tally()).add(case, offers)
+    finally:
+        understand.LEARNED_THRESHOLD, understand.LEARNED_WEIGHT = saved
+    return tallies
+
+
+LAYERS = [("topic words only", True, False), ("learned signal only", False, True), ("words + learned", True, True)]
+
+
+def print_cross_validation(catalogue: Catalogue) -> None:
+    print(f"Cross-validated quality ({FOLDS} folds over the repository's routing cases; each case scored unseen)")
+    tallies = cross_validated(catalogue, LAYERS)
+    for name, _, _ in LAYERS:
+        print(f"  {name}:")
+        for which in ("dev", "extra", "both"):
+            print(f"    {which:<6} {tallies[(name, which, 'all')]}")
+        for language in ("da", "en", "sv"):
+            if (name, "both", language) in tallies or (name, "extra", language) in tallies:
+                merged = Tally()
+                for which in ("dev", "extra"):
+                    part = tallies.get((name, which, language))
+                    if part:
+                        for field in ("routed", "first", "top3", "forbidden"):
+                            setattr(merged, field, getattr(merged, field) + getattr(part, field))
+                print(f"      {language}: {merged}")
+
+
 def main() -> None:
     cases = routing_dev_cases()
     real = load_catalogue()
+    if "--cv" in sys.argv:
+        print_cross_validation(real)
+        return
     guide = Guide(real)
+    words_only = guide_with(real, None)
     print("Routing time per message (safety + understanding + routing, cold caches)")
     print(f"  real catalogue ({len(real.offers)} offers):   {percentiles(time_per_message(guide, cases))}")
+    print(f"  same, topic words only (before the learned signal): {percentiles(time_per_message(words_only, cases))}")
     for size in (1_000, 10_000, 100_000):
         start = time.perf_counter()
         big = generated_catalogue(real, size)

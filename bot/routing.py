@@ -94,7 +94,7 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     "three times as much", so a national line's earlier topic position cannot outweigh a local
     offer), plus what the age alone says: a three-year-old who bites is a question for the
     health visitor before it is one for a school psychologist."""
-    topics = {topic: 2 * strength / (strength + 1) for topic, strength in need.topics.items() if strength > 0}
+    topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
     if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth":
         topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
     return topics
@@ -122,10 +122,23 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         # Only offers for what the person wrote about: a line for something else (Livslinien
         # for an anxious child, alcohol talks for a parent's divorce) is no answer.
         ranked = [item for item in ranked if item.topic_fit > 0]
-    # Between equal fits, the established route before the trial (then by id, to be stable).
-    ranked.sort(key=lambda item: (-(item.topic_fit > 0), -round(item.score, 9), item.offer.status == "pilot", item.offer.id))
+    # Between equal fits: the established route before the trial, then the offer made most for
+    # this age (headspace, 12-25, before Cyberhus, 9-23, for a 19-year-old), then by id.
+    ranked.sort(
+        key=lambda item: (
+            -(item.topic_fit > 0),
+            -round(item.score, 9),
+            item.offer.status == "pilot",
+            _distance_from_age_band_centre(item.offer, need.age),
+            item.offer.id,
+        )
+    )
     ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity))
     return ranked[:limit] if limit else ranked
+
+
+def _distance_from_age_band_centre(offer: Offer, age: int | None) -> float:
+    return 0.0 if age is None else abs(age - (offer.age.min + min(offer.age.max, 30)) / 2)
 
 
 def _entry_points_first(ranked: list[Ranked]) -> list[Ranked]:

@@ -1,9 +1,12 @@
 """From a message to what the guide can use: topics, age, municipality, who is writing.
 
-Lexical and fast: the catalogue's topic words are normalised and stemmed once into an index;
-a message is normalised, each word is stemmed in Danish, English and Swedish, words not in
-the vocabulary are spell-corrected against it with rapidfuzz, and then the topic phrases are
-looked up. Nothing here calls the network or loads a model.
+Two signals for topics, added up:
+- the topic words: the catalogue's phrases are normalised and stemmed once into an index; a
+  message is normalised, each word is stemmed in Danish, English and Swedish, words not in the
+  vocabulary are spell-corrected against it with rapidfuzz, and the phrases are looked up;
+- the learned signal (`bot.topic_model`): a small linear model trained from those phrases and
+  the routing cases, for what people write in words the lists do not have.
+Nothing here calls the network; the model is numbers shipped in the repository.
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from bot.catalogue import Catalogue
 from bot.schema import LANGUAGES
 from bot.text import fold, normalise, stem
+from bot.topic_model import TopicModel
 
 _MIN_FUZZY_LENGTH = 5  # shorter words have too many neighbours to correct safely
 _FUZZY_CUTOFF = 85
 _MAX_GAP = 1  # words allowed between the words of a phrase ("vil ikke gå i skole")
 _FOREIGN_WEIGHT = 0.6  # a match in another language than the user's counts a little less
+# The learned signal counts only when the model is fairly sure, and then as much as about one
+# topic word; chosen by cross-validation over the routing cases (bench/bench_routing.py).
+LEARNED_THRESHOLD = 0.4
+LEARNED_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -249,10 +258,18 @@ def find_municipality(words: list[str], towns: dict[str, str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def shipped_topic_model() -> TopicModel | None:
+    return TopicModel.load()
+
+
 class Understander:
-    def __init__(self, catalogue: Catalogue):
+    def __init__(self, catalogue: Catalogue, topic_model: TopicModel | bool | None = True):
+        """`topic_model`: True for the shipped model, None or False for the topic words alone."""
         self.catalogue = catalogue
         self.index = TopicIndex(catalogue)
+        self.topic_model = shipped_topic_model() if topic_model is True else topic_model or None
+        self.use_topic_words = True
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
 
@@ -260,7 +277,11 @@ class Understander:
         message = normalise(text)
         words = message.split()
         with_numbers = " ".join(_spell_out_age_numbers(words))
-        topics = self.index.topics_in(words, language)
+        topics = self.index.topics_in(words, language) if self.use_topic_words else {}
+        if self.topic_model is not None:
+            for topic, probability in self.topic_model.probabilities(text, language).items():
+                if probability >= LEARNED_THRESHOLD and topic in self.catalogue.topics:
+                    topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
         severity = 4 if _SEVERE.search(message) else None
         return Understanding(
             topics=topics,
