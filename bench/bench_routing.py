@@ -24,13 +24,15 @@ import sys
 import time
 from dataclasses import dataclass
 
+import yaml
+
 from bot import understand
 from bot.catalogue import Catalogue, load_catalogue
 from bot.guide import Guide
-from bot.routing import Need, is_eligible
+from bot.routing import Need, is_eligible, rank
 from bot.schema import Municipality
 from bot.text import normalise
-from bot.topic_train import FOLDS, case_examples, fit, folds, phrase_examples, repository_cases
+from bot.topic_train import CASE_FILES, FOLDS, case_examples, fit, folds, phrase_examples, repository_cases
 from tests.eval_cases import routing_dev_cases
 
 
@@ -68,9 +70,9 @@ def time_per_message(guide: Guide, cases: list[dict], municipality_for=None, rou
             if municipality_for:
                 need = Need(need.role, need.age, municipality_for(case), need.language, need.topics, need.severity)
             normalise.cache_clear()  # measure the cold path: every message is new
-            start = time.perf_counter()
+            start = time.thread_time()
             guide.assess(case["text"], need)
-            timings.append((time.perf_counter() - start) * 1000)
+            timings.append((time.thread_time() - start) * 1000)
     return timings
 
 
@@ -201,17 +203,34 @@ def print_cross_validation(catalogue: Catalogue) -> None:
                 print(f"      {language}: {merged}")
 
 
+def routing_time_per_message(guide: Guide, cases: list[dict], rounds: int = 20) -> list[float]:
+    """Understanding + routing only: the part of the 2 ms budget that is ours (safety has the rest)."""
+    timings = []
+    for _ in range(rounds):
+        for case in cases:
+            need = need_of(case)
+            normalise.cache_clear()
+            start = time.thread_time()
+            rank(guide.catalogue, Guide.merge(need, guide.understander.read(case["text"], need.language)))
+            timings.append((time.thread_time() - start) * 1000)
+    return timings
+
+
 def main() -> None:
     cases = routing_dev_cases()
+    extra = yaml.safe_load(CASE_FILES[1].read_text(encoding="utf-8"))
     real = load_catalogue()
     if "--cv" in sys.argv:
         print_cross_validation(real)
         return
     guide = Guide(real)
     words_only = guide_with(real, None)
-    print("Routing time per message (safety + understanding + routing, cold caches)")
-    print(f"  real catalogue ({len(real.offers)} offers):   {percentiles(time_per_message(guide, cases))}")
-    print(f"  same, topic words only (before the learned signal): {percentiles(time_per_message(words_only, cases))}")
+    every = cases + extra
+    # CPU time of this thread: on a shared machine wall time mostly measures waiting for a CPU.
+    print(f"CPU time per message on the real catalogue ({len(real.offers)} offers; {len(every)} dev + extra messages)")
+    print(f"  understanding + routing, words + learned:        {percentiles(routing_time_per_message(guide, every))}")
+    print(f"  understanding + routing, topic words only (was): {percentiles(routing_time_per_message(words_only, every))}")
+    print(f"  safety + understanding + routing (Guide.assess): {percentiles(time_per_message(guide, every))}")
     for size in (1_000, 10_000, 100_000):
         start = time.perf_counter()
         big = generated_catalogue(real, size)
@@ -220,11 +239,15 @@ def main() -> None:
         generated_names = [name for name in big.municipalities if name.startswith("gen")]
         timings = time_per_message(big_guide, cases, lambda case, names=generated_names: random.choice(names), rounds=5)
         print(f"  generated {size:>7,} offers (built in {built:.1f} s): {percentiles(timings)}")
-    print("\nQuality on the shared dev cases (expected offer first / in the top three)")
-    our_top1, our_top3 = top_k_rates(cases, lambda case: guide.assess(case["text"], need_of(case)).offer_ids)
-    bm25_top1, bm25_top3 = top_k_rates(cases, bm25_ranker(real))
-    print(f"  Trivselsguiden routing: top-1 {our_top1:.0%}  top-3 {our_top3:.0%}")
-    print(f"  BM25 baseline (bm25s):  top-1 {bm25_top1:.0%}  top-3 {bm25_top3:.0%}")
+    print("\nQuality, in sample (the learned signal was trained on these cases; see the cross-validated figures below)")
+    bm25 = bm25_ranker(real)
+    for name, case_set in (("shared dev", cases), ("project extra", extra)):
+        our_top1, our_top3 = top_k_rates(case_set, lambda case: guide.assess(case["text"], need_of(case)).offer_ids)
+        bm25_top1, bm25_top3 = top_k_rates(case_set, bm25)
+        print(f"  {name:<14} Trivselsguiden top-1 {our_top1:4.0%}  top-3 {our_top3:4.0%}")
+        print(f"  {name:<14} BM25 (bm25s)   top-1 {bm25_top1:4.0%}  top-3 {bm25_top3:4.0%}")
+    print()
+    print_cross_validation(real)
 
 
 if __name__ == "__main__":
