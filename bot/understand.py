@@ -31,6 +31,11 @@ _FOREIGN_WEIGHT = 0.6  # a match in another language than the user's counts a li
 # topic word; chosen by cross-validation over the routing cases (bench/bench_routing.py).
 LEARNED_THRESHOLD = 0.4
 LEARNED_WEIGHT = 1.0
+# When the topic words find nothing in a sentence, the model's best guess counts if it clearly
+# leads - never for a word or two ("forælder", "ved ikke" answer a question) and never a broad topic.
+FALLBACK_THRESHOLD = 0.2
+FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
+FALLBACK_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -273,15 +278,31 @@ class Understander:
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
 
+    def _add_learned_topics(self, topics: dict[str, float], probabilities: dict[str, float], word_count: int) -> None:
+        ranked = sorted(
+            ((probability, topic) for topic, probability in probabilities.items() if topic in self.catalogue.topics), reverse=True
+        )
+        if not ranked:
+            return
+        if not topics:  # the words were silent: the model's clear favourite, if there is one
+            best, topic = ranked[0]
+            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            clear = best >= FALLBACK_THRESHOLD and best >= FALLBACK_LEAD * runner_up
+            if clear and word_count >= FALLBACK_MIN_WORDS and self.index.topic_weights[topic] >= 1:
+                topics[topic] = LEARNED_WEIGHT * best
+            return
+        for probability, topic in ranked:
+            if probability < LEARNED_THRESHOLD:
+                break
+            topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
+
     def read(self, text: str, language: str = "da") -> Understanding:
         message = normalise(text)
         words = message.split()
         with_numbers = " ".join(_spell_out_age_numbers(words))
         topics = self.index.topics_in(words, language) if self.use_topic_words else {}
         if self.topic_model is not None:
-            for topic, probability in self.topic_model.probabilities(text, language).items():
-                if probability >= LEARNED_THRESHOLD and topic in self.catalogue.topics:
-                    topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
+            self._add_learned_topics(topics, self.topic_model.probabilities(text, language), len(words))
         severity = 4 if _SEVERE.search(message) else None
         return Understanding(
             topics=topics,

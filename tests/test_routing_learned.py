@@ -46,7 +46,11 @@ def test_the_model_reads_a_message_as_scikit_learn_does(catalogue):
             assert got[topic] == pytest.approx(probability, abs=0.03), (text, topic)
 
 
-@pytest.mark.parametrize("text", ["hej", "tak", "Tilbage", "5", "fjorten", "ved ikke", "Grenaa", "jeg er 14", "ok", "🙂", ""])
+NO_TOPIC = ["hej", "tak", "Tilbage", "5", "fjorten", "ved ikke", "jeg ved det ikke", "I don't know", "vet inte", "Grenaa"]
+NO_TOPIC += ["jeg er 14", "ok", "🙂", "", "forælder", "hjælp", "help", "hvad er det her", "Hedensted", "start forfra"]
+
+
+@pytest.mark.parametrize("text", NO_TOPIC)
 def test_no_learned_topic_for_words_that_are_no_topic(guide, text):
     assert guide.understander.read(text).topics == {}
 
