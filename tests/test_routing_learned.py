@@ -98,3 +98,14 @@ def test_without_a_model_the_topic_words_still_route(catalogue):
     guide = Guide(catalogue)
     guide.understander.topic_model = None
     assert guide.assess("min søn bliver mobbet", Need(role="parent", age=10, municipality="aarhus")).offer_ids
+
+
+@pytest.mark.parametrize(
+    ("municipality", "role", "first"),
+    [("norddjurs", "youth", "norddjurs-behandlingstilbud"), ("hedensted", "parent", "hedensted-behandlingstilbud")],
+)
+def test_with_no_topic_known_a_broad_first_door_comes_first(catalogue, municipality, role, first):
+    """Nothing said about what it is about (the topic question skipped): not the alcohol clinic."""
+    from bot.routing import rank
+
+    assert rank(catalogue, Need(role=role, age=12, municipality=municipality))[0].offer.id == first
