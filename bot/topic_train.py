@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = (ROOT / "tests" / "eval" / "routing-dev.yaml", ROOT / "tests" / "cases" / "routing-extra.yaml")
 C = 4.0  # inverse regularisation of the logistic regression
 CASE_WEIGHT = 2.0  # a whole message written by a person counts more than one listed phrase
-_SMALLEST_WEIGHT = 0.05  # weights below this are left out of the shipped file (size and speed)
+_SMALLEST_WEIGHT = 0.1  # weights below this are left out of the shipped file (size and speed)
 FOLDS = 5
 MIN_DF = 2  # a feature seen once teaches nothing general
 
@@ -107,7 +107,7 @@ def fit(examples: list[Example]) -> TopicModel:
     weights: dict[str, dict[int, float]] = {}
     for column, name in enumerate(names):
         row = {
-            index: round(float(weight), 4)
+            index: round(float(weight), 3)
             for index, weight in enumerate(classifier.coef_[:, column])
             if abs(weight) >= _SMALLEST_WEIGHT
         }

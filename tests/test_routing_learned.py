@@ -109,3 +109,14 @@ def test_with_no_topic_known_a_broad_first_door_comes_first(catalogue, municipal
     from bot.routing import rank
 
     assert rank(catalogue, Need(role=role, age=12, municipality=municipality))[0].offer.id == first
+
+
+@pytest.mark.parametrize("content", ["", "{not json", '{"topics": ["anxiety"]}', "[1, 2, 3]"])
+def test_a_missing_or_broken_model_file_leaves_the_topic_words_working(tmp_path, catalogue, content):
+    path = tmp_path / "topic-model.json"
+    if content:
+        path.write_text(content, encoding="utf-8")
+    assert TopicModel.load(path) is None
+    guide = Guide(catalogue)
+    guide.understander.topic_model = TopicModel.load(path)
+    assert "bullying" in guide.assess("min søn bliver mobbet", Need(role="parent", age=10)).understanding.topics
