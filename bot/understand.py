@@ -33,7 +33,7 @@ LEARNED_THRESHOLD = 0.4
 LEARNED_WEIGHT = 1.0
 # When the topic words find nothing in a sentence, the model's best guess counts if it clearly
 # leads - never for a word or two ("forælder", "ved ikke" answer a question) and never a broad topic.
-FALLBACK_THRESHOLD = 0.2
+FALLBACK_THRESHOLD = 0.4
 FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
 FALLBACK_MIN_WORDS = 3
 
@@ -218,6 +218,29 @@ _SEVERE = re.compile(
 )
 
 
+# A young person writing about an adult's drinking ("min mor og hendes nye mand skændes og han
+# drikker") is not writing about their own: an adult named, and no "jeg drikker".
+_ADULT_FIGURE = re.compile(
+    fold(
+        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks"
+        r"|mom|mum|dad|mother|father|parents|stepdad|stepmum|mamma|pappa|foraeldrar)\b"
+    )
+)
+_OWN_USE = re.compile(
+    fold(
+        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
+    )
+)
+
+
+def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
+    if "substance_own" not in topics or role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message):
+        return topics
+    topics = dict(topics)
+    topics["parental_substance"] = topics.get("parental_substance", 0.0) + topics.pop("substance_own")
+    return topics
+
+
 def find_age(message: str) -> int | None:
     for pattern in _AGE_PATTERNS:
         match = pattern.search(message)
@@ -304,10 +327,11 @@ class Understander:
         if self.topic_model is not None:
             self._add_learned_topics(topics, self.topic_model.probabilities(text, language), len(words))
         severity = 4 if _SEVERE.search(message) else None
+        role = find_role(message)
         return Understanding(
-            topics=topics,
+            topics=_adult_drinking_not_own(topics, message, role),
             age=find_age(with_numbers),
             municipality=find_municipality(words, self.towns),
-            role=find_role(message),
+            role=role,
             severity=severity,
         )

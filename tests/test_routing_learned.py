@@ -24,7 +24,7 @@ def test_the_shipped_model_is_trained_on_the_current_phrases_and_cases(catalogue
     assert set(model.topics) <= set(catalogue.topics)
 
 
-def test_the_model_reads_a_message_as_scikit_learn_does(catalogue):
+def test_the_model_reads_a_message_as_scikit_learn_does(catalogue, monkeypatch):
     """The shipped numbers, read without scikit-learn, give the fitted pipeline's probabilities."""
     sklearn = pytest.importorskip("sklearn")
     assert sklearn
@@ -34,6 +34,7 @@ def test_the_model_reads_a_message_as_scikit_learn_does(catalogue):
     from bot import topic_train
 
     examples = training_examples(catalogue)[::3]  # a smaller fit is enough to compare the arithmetic
+    monkeypatch.setattr(topic_train, "_SMALLEST_WEIGHT", 0.0)  # keep every weight: compare like with like
     vectorizer = TfidfVectorizer(analyzer=lambda found: found, sublinear_tf=True, lowercase=False, min_df=topic_train.MIN_DF)
     matrix = vectorizer.fit_transform([features(example.text, example.language) for example in examples])
     classifier = LogisticRegression(C=topic_train.C, max_iter=3000, class_weight="balanced")
@@ -43,15 +44,25 @@ def test_the_model_reads_a_message_as_scikit_learn_does(catalogue):
         expected = classifier.predict_proba(vectorizer.transform([features(text)]))[0]
         got = ours.probabilities(text)
         for topic, probability in zip(classifier.classes_, expected, strict=True):
-            assert got[topic] == pytest.approx(probability, abs=0.03), (text, topic)
+            assert got[topic] == pytest.approx(probability, abs=0.005), (text, topic)
 
 
 NO_TOPIC = ["hej", "tak", "Tilbage", "5", "fjorten", "ved ikke", "jeg ved det ikke", "I don't know", "vet inte", "Grenaa"]
 NO_TOPIC += ["jeg er 14", "ok", "🙂", "", "forælder", "hjælp", "help", "hvad er det her", "Hedensted", "start forfra"]
+# Answers to the guide's questions, typed: they must not skip the topic question.
+NO_TOPIC += [
+    "hun er 4",
+    "han er 12 år",
+    "hun er 4 år gammel",
+    "vi bor i Grenaa",
+    "jeg er far til en pige på 7",
+    "min søn er 9 år",
+]
+NO_TOPIC += ["jeg er 15 og bor i Aarhus", "vi bor i Juelsminde"]
 
 
 @pytest.mark.parametrize("text", NO_TOPIC)
-def test_no_learned_topic_for_words_that_are_no_topic(guide, text):
+def test_no_topic_for_words_that_are_no_topic(guide, text):
     assert guide.understander.read(text).topics == {}
 
 
@@ -60,7 +71,7 @@ def test_the_learned_signal_finds_what_the_topic_words_miss(guide):
     words_only.understander.topic_model = None
     for text, topics in [
         ("min mands drikkeri går ud over børnene", {"parental_substance", "family"}),
-        ("han bliver aldrig inviteret med til noget", {"loneliness"}),
+        ("hun har ingen at lege med i frikvarteret", {"loneliness"}),
     ]:
         assert not words_only.understander.read(text).topics.keys() & topics
         assert guide.understander.read(text).topics.keys() & topics, text
@@ -120,3 +131,23 @@ def test_a_missing_or_broken_model_file_leaves_the_topic_words_working(tmp_path,
     guide = Guide(catalogue)
     guide.understander.topic_model = TopicModel.load(path)
     assert "bullying" in guide.assess("min søn bliver mobbet", Need(role="parent", age=10)).understanding.topics
+
+
+@pytest.mark.parametrize(
+    ("text", "about_an_adult"),
+    [
+        ("min far drikker hele tiden", True),
+        ("min mor og hendes nye mand skændes og han drikker", True),
+        ("far kommer fuld hjem og råber", True),
+        ("my dad drinks too much", True),
+        ("jeg drikker for meget og min mor er sur", False),
+        ("min søn drikker for meget", False),
+        ("jeg ryger hash og min far ved det ikke", False),
+    ],
+)
+def test_an_adults_drinking_is_not_the_young_persons_own(guide, text, about_an_adult):
+    topics = guide.understander.read(text).topics
+    parental, own = topics.get("parental_substance", 0.0), topics.get("substance_own", 0.0)
+    assert (parental > own) == about_an_adult, topics
+    if about_an_adult:
+        assert own == 0, topics
