@@ -16,6 +16,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +35,23 @@ def features(text: str, language: str = "da") -> list[str]:
     share with known words. The same function makes the training and the reading features.
     """
     words = normalise(text).split()
-    stems = [stem(word, language) for word in words]
-    found = [f"w:{word_stem}" for word_stem in stems]
-    found += [f"b:{first}_{second}" for first, second in itertools.pairwise(stems)]
-    for word in words:
-        if len(word) < _MIN_NGRAM_WORD or word.isdigit():
-            continue
+    return [feature for word in words for feature in word_features(word, language)] + pair_features(words, language)
+
+
+@lru_cache(maxsize=65536)
+def word_features(word: str, language: str) -> tuple[str, ...]:
+    """One word's stem and letter n-grams (cached: most words of a message were seen before)."""
+    found = [f"w:{stem(word, language)}"]
+    if len(word) >= _MIN_NGRAM_WORD and not word.isdigit():
         padded = f"<{word}>"
         for size in _NGRAM_SIZES:
             found += [f"c:{padded[start : start + size]}" for start in range(len(padded) - size + 1)]
-    return found
+    return tuple(found)
+
+
+def pair_features(words: list[str], language: str) -> list[str]:
+    stems = [stem(word, language) for word in words]
+    return [f"b:{first}_{second}" for first, second in itertools.pairwise(stems)]
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class TopicModel:
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
     _matrix: np.ndarray = field(init=False, repr=False, compare=False)  # feature row x topic, dense
     _intercepts: np.ndarray = field(init=False, repr=False, compare=False)
+    _idf: np.ndarray = field(init=False, repr=False, compare=False)  # by row
+    _word_rows: dict[tuple[str, str], tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rows = {feature: row for row, feature in enumerate(self.weights)}
@@ -66,6 +76,8 @@ class TopicModel:
         object.__setattr__(self, "_rows", rows)
         object.__setattr__(self, "_matrix", matrix)
         object.__setattr__(self, "_intercepts", np.asarray(self.intercepts))
+        object.__setattr__(self, "_idf", np.array([self.idf[feature] for feature in rows]))
+        object.__setattr__(self, "_word_rows", {})
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> TopicModel | None:
@@ -87,14 +99,28 @@ class TopicModel:
     def probabilities(self, text: str, language: str = "da") -> dict[str, float]:
         """Each topic's probability for this message (softmax over the topics); {} when the
         message has no word the model knows, so an unknown word is never given a topic."""
-        counts = Counter(feature for feature in features(text, language) if feature in self._rows)
-        if not counts:
+        words = normalise(text).split()
+        found = [row for word in words for row in self._rows_of_word(word, language)]
+        found += [self._rows[pair] for pair in pair_features(words, language) if pair in self._rows]
+        if not found:
             return {}
-        values = np.array([(1 + math.log(count)) * self.idf[feature] for feature, count in counts.items()])
-        rows = self._matrix[[self._rows[feature] for feature in counts]]
+        counts = Counter(found)
+        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        values = (1 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self._idf[index]
+        rows = self._matrix[index]
         # An elementwise product and a sum rather than `@`: a BLAS call may wake its threads,
         # and on a busy machine waiting for them costs more than this small product.
         scores = self._intercepts + (rows * values[:, None]).sum(axis=0) / math.sqrt(float((values * values).sum()))
         exponentials = np.exp(scores - scores.max())
         probabilities = exponentials / exponentials.sum()
         return dict(zip(self.topics, probabilities.tolist(), strict=True))
+
+    def _rows_of_word(self, word: str, language: str) -> tuple[int, ...]:
+        key = (word, language)
+        if key not in self._word_rows:
+            if len(self._word_rows) > 50_000:  # bounded: arbitrary input must not grow memory
+                self._word_rows.clear()
+            self._word_rows[key] = tuple(
+                self._rows[feature] for feature in word_features(word, language) if feature in self._rows
+            )
+        return self._word_rows[key]
