@@ -229,7 +229,7 @@ def main() -> None:
     # CPU time of this thread: on a shared machine wall time mostly measures waiting for a CPU.
     print(f"CPU time per message on the real catalogue ({len(real.offers)} offers; {len(every)} dev + extra messages)")
     print(f"  understanding + routing, words + learned:        {percentiles(routing_time_per_message(guide, every))}")
-    print(f"  understanding + routing, topic words only (was): {percentiles(routing_time_per_message(words_only, every))}")
+    print(f"  understanding + routing, topic words only:       {percentiles(routing_time_per_message(words_only, every))}")
     print(f"  safety + understanding + routing (Guide.assess): {percentiles(time_per_message(guide, every))}")
     for size in (1_000, 10_000, 100_000):
         start = time.perf_counter()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import topic_model
 from bot.catalogue import Catalogue, load_catalogue
 from bot.topic_model import MODEL_PATH, TopicModel, features
 
@@ -91,7 +92,8 @@ def case_examples(cases: list[dict], catalogue: Catalogue) -> list[Example]:
 
 def fingerprint(examples: list[Example]) -> str:
     """Changes whenever the training data or the settings change (a test compares it)."""
-    data = json.dumps([[e.text, e.language, e.topic, e.weight] for e in examples] + [C, CASE_WEIGHT], ensure_ascii=False)
+    settings = [C, CASE_WEIGHT, MIN_DF, _SMALLEST_WEIGHT, list(topic_model._NGRAM_SIZES), topic_model._MIN_NGRAM_WORD]
+    data = json.dumps([[e.text, e.language, e.topic, e.weight] for e in examples] + settings, ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 
