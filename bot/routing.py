@@ -31,6 +31,9 @@ _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached thr
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
 PROTECTED_TOP = 3
+_BREADTH_BONUS = 0.3  # nothing said about the topic: broad first doors before specialised ones
+_SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
+_SMALL_CHILD_STRENGTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -87,26 +90,60 @@ def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
     return bool(municipality and municipality.local_offers and need.municipality in offer.areas)
 
 
+def topics_for_ranking(need: Need) -> dict[str, float]:
+    """The topics as understood, each saturated (three words about stress say "stress", not
+    "three times as much", so a national line's earlier topic position cannot outweigh a local
+    offer), plus what the age alone says: a three-year-old who bites is a question for the
+    health visitor before it is one for a school psychologist."""
+    topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
+    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth":
+        topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
+    return topics
+
+
 def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked]:
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
+    topics = topics_for_ranking(need)
     ranked = []
     for offer in _candidates(catalogue, need):
         if not is_eligible(offer, need, catalogue, severity):
             continue
+        if not offer.topics and severity != 4:
+            continue  # Livslinien comes with the crisis answer, hypnotherapy through its centre: never as filler
         topic_fit = sum(
-            need.topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
+            topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
             for position, topic in enumerate(offer.topics)
-            if topic in need.topics
+            if topic in topics
         )
         local = not offer.is_national
         score = topic_fit + level_fit.get(offer.level, 0.0)
         score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
         score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)
+        if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
+            score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
-    ranked.sort(key=lambda item: (-(item.topic_fit > 0), -item.score, item.offer.id))
+    if need.topics and severity != 4 and any(item.topic_fit > 0 for item in ranked):
+        # Only offers for what the person wrote about: a line for something else (Livslinien
+        # for an anxious child, alcohol talks for a parent's divorce) is no answer.
+        ranked = [item for item in ranked if item.topic_fit > 0]
+    # Between equal fits: the established route before the trial, then the offer made most for
+    # this age (headspace, 12-25, before Cyberhus, 9-23, for a 19-year-old), then by id.
+    ranked.sort(
+        key=lambda item: (
+            -(item.topic_fit > 0),
+            -round(item.score, 9),
+            item.offer.status == "pilot",
+            _distance_from_age_band_centre(item.offer, need.age),
+            item.offer.id,
+        )
+    )
     ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity))
     return ranked[:limit] if limit else ranked
+
+
+def _distance_from_age_band_centre(offer: Offer, age: int | None) -> float:
+    return 0.0 if age is None else abs(age - (offer.age.min + min(offer.age.max, 30)) / 2)
 
 
 def _entry_points_first(ranked: list[Ranked]) -> list[Ranked]:

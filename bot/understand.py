@@ -1,9 +1,12 @@
 """From a message to what the guide can use: topics, age, municipality, who is writing.
 
-Lexical and fast: the catalogue's topic words are normalised and stemmed once into an index;
-a message is normalised, each word is stemmed in Danish, English and Swedish, words not in
-the vocabulary are spell-corrected against it with rapidfuzz, and then the topic phrases are
-looked up. Nothing here calls the network or loads a model.
+Two signals for topics, added up:
+- the topic words: the catalogue's phrases are normalised and stemmed once into an index; a
+  message is normalised, each word is stemmed in Danish, English and Swedish, words not in the
+  vocabulary are spell-corrected against it with rapidfuzz, and the phrases are looked up;
+- the learned signal (`bot.topic_model`): a small linear model trained from those phrases and
+  the routing cases, for what people write in words the lists do not have.
+Nothing here calls the network; the model is numbers shipped in the repository.
 """
 
 from __future__ import annotations
@@ -11,17 +14,28 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from bot.catalogue import Catalogue
 from bot.schema import LANGUAGES
 from bot.text import fold, normalise, stem
+from bot.topic_model import TopicModel
 
 _MIN_FUZZY_LENGTH = 5  # shorter words have too many neighbours to correct safely
 _FUZZY_CUTOFF = 85
 _MAX_GAP = 1  # words allowed between the words of a phrase ("vil ikke gå i skole")
 _FOREIGN_WEIGHT = 0.6  # a match in another language than the user's counts a little less
+# The learned signal counts only when the model is fairly sure, and then as much as about one
+# topic word; chosen by cross-validation over the routing cases (bench/bench_routing.py).
+LEARNED_THRESHOLD = 0.4
+LEARNED_WEIGHT = 1.0
+# When the topic words find nothing in a sentence, the model's best guess counts if it clearly
+# leads - never for a word or two ("forælder", "ved ikke" answer a question) and never a broad topic.
+FALLBACK_THRESHOLD = 0.4
+FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
+FALLBACK_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ class TopicIndex:
         return self._corrections[key]
 
     def topics_in(self, words: list[str], user_language: str = "da") -> dict[str, float]:
-        found: dict[str, float] = defaultdict(float)
+        matches: list[tuple[str, int, int, float]] = []  # topic, first word, end, strength
         for language in LANGUAGES:
             stems = [self._correct(stem(word, language), language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
@@ -89,13 +103,30 @@ class TopicIndex:
                         continue
                     if language != user_language and len(phrase.stems) == 1 and len(words[start]) < _MIN_FUZZY_LENGTH:
                         continue  # short foreign words collide ("sad" is Danish for "sat")
-                    if _phrase_at(stems, start, phrase.stems):
+                    end = _phrase_end(stems, start, phrase.stems)
+                    if end:
                         matched.add((phrase.topic, start))
-                        found[phrase.topic] += phrase.weight * weight * self.topic_weights[phrase.topic]
+                        strength = phrase.weight * weight * self.topic_weights[phrase.topic]
+                        matches.append((phrase.topic, start, end, strength))
+        found: dict[str, float] = defaultdict(float)
+        for topic, start, end, strength in matches:
+            if not _inside_a_longer_match(topic, start, end, matches):
+                found[topic] += strength
         return dict(found)
 
 
-def _phrase_at(stems: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+def _inside_a_longer_match(topic: str, start: int, end: int, matches: list[tuple[str, int, int, float]]) -> bool:
+    """'min far drikker' is about a parent's drinking: the word 'drikker' inside that phrase
+    must not also count as the writer's own drinking. A match lying within a longer match of
+    another topic is that topic's word, not its own."""
+    return any(
+        other != topic and other_start <= start and end <= other_end and other_end - other_start > end - start
+        for other, other_start, other_end, _ in matches
+    )
+
+
+def _phrase_end(stems: list[str], start: int, phrase: tuple[str, ...]) -> int:
+    """Where the phrase starting at `start` ends (one past its last word), or 0 if it is not there."""
     position = start + 1
     gaps = 0
     for wanted in phrase[1:]:
@@ -103,11 +134,11 @@ def _phrase_at(stems: list[str], start: int, phrase: tuple[str, ...]) -> bool:
             gaps += 1
             position += 1
             if gaps > _MAX_GAP:
-                return False
+                return 0
         if position >= len(stems):
-            return False
+            return 0
         position += 1
-    return True
+    return position
 
 
 # ------------------------------------------------------------------ hints: age, role, place
@@ -181,10 +212,33 @@ _ROLE_PATTERNS = {
 }
 _SEVERE = re.compile(
     fold(
-        r"\b(kan|kunne) slet ikke (fungere|komme ud af sengen|spise)|\bfungerer slet ikke\b|\bhoerer stemmer\b|\bikke sovet i (flere|mange) (dage|doegn)"
+        r"\b(kan|kunne) slet ikke (fungere|komme ud af sengen|spise)|\b(han|hun|jeg|hen|den) fungerer slet ikke\b|\bhoerer stemmer\b|\bikke sovet i (flere|mange) (dage|doegn)"
         r"|\bcan ?not function\b|\bhears? voices\b|\bhoer roester\b|\bkaster op efter (hvert|alle) maaltid"
     )
 )
+
+
+# A young person writing about an adult's drinking ("min mor og hendes nye mand skændes og han
+# drikker") is not writing about their own: an adult named, and no "jeg drikker".
+_ADULT_FIGURE = re.compile(
+    fold(
+        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks"
+        r"|mom|mum|dad|mother|father|parents|stepdad|stepmum|mamma|pappa|foraeldrar)\b"
+    )
+)
+_OWN_USE = re.compile(
+    fold(
+        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
+    )
+)
+
+
+def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
+    if "substance_own" not in topics or role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message):
+        return topics
+    topics = dict(topics)
+    topics["parental_substance"] = topics.get("parental_substance", 0.0) + topics.pop("substance_own")
+    return topics
 
 
 def find_age(message: str) -> int | None:
@@ -232,23 +286,52 @@ def find_municipality(words: list[str], towns: dict[str, str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def shipped_topic_model() -> TopicModel | None:
+    return TopicModel.load()
+
+
 class Understander:
-    def __init__(self, catalogue: Catalogue):
+    def __init__(self, catalogue: Catalogue, topic_model: TopicModel | bool | None = True):
+        """`topic_model`: True for the shipped model, None or False for the topic words alone."""
         self.catalogue = catalogue
         self.index = TopicIndex(catalogue)
+        self.topic_model = shipped_topic_model() if topic_model is True else topic_model or None
+        self.use_topic_words = True
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
+
+    def _add_learned_topics(self, topics: dict[str, float], probabilities: dict[str, float], word_count: int) -> None:
+        ranked = sorted(
+            ((probability, topic) for topic, probability in probabilities.items() if topic in self.catalogue.topics), reverse=True
+        )
+        if not ranked:
+            return
+        if not topics:  # the words were silent: the model's clear favourite, if there is one
+            best, topic = ranked[0]
+            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            clear = best >= FALLBACK_THRESHOLD and best >= FALLBACK_LEAD * runner_up
+            if clear and word_count >= FALLBACK_MIN_WORDS and self.index.topic_weights[topic] >= 1:
+                topics[topic] = LEARNED_WEIGHT * best
+            return
+        for probability, topic in ranked:
+            if probability < LEARNED_THRESHOLD:
+                break
+            topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
 
     def read(self, text: str, language: str = "da") -> Understanding:
         message = normalise(text)
         words = message.split()
         with_numbers = " ".join(_spell_out_age_numbers(words))
-        topics = self.index.topics_in(words, language)
+        topics = self.index.topics_in(words, language) if self.use_topic_words else {}
+        if self.topic_model is not None:
+            self._add_learned_topics(topics, self.topic_model.probabilities(text, language), len(words))
         severity = 4 if _SEVERE.search(message) else None
+        role = find_role(message)
         return Understanding(
-            topics=topics,
+            topics=_adult_drinking_not_own(topics, message, role),
             age=find_age(with_numbers),
             municipality=find_municipality(words, self.towns),
-            role=find_role(message),
+            role=role,
             severity=severity,
         )

@@ -16,8 +16,8 @@ EXTRA_CASES = load_cases("routing-extra.yaml")
 
 
 def score(guide, cases):
-    """Crisis right every time, forbidden offers never, expected offer in the top three."""
-    crisis_wrong, forbidden_shown, top3_hits, routed, misses = [], [], 0, 0, []
+    """Crisis right every time, forbidden offers never, expected offer first / in the top three."""
+    crisis_wrong, forbidden_shown, top1_hits, top3_hits, routed, misses = [], [], 0, 0, 0, []
     for case in cases:
         result = route_one(
             guide, {key: case.get(key) for key in ("id", "text", "role", "age", "municipality", "lang", "severity")}
@@ -29,20 +29,27 @@ def score(guide, cases):
             forbidden_shown.append(case["id"])
         if expect.get("offers_any"):
             routed += 1
+            top1_hits += bool(result["offers"][:1] and result["offers"][0] in expect["offers_any"])
             if set(result["offers"][:3]) & set(expect["offers_any"]):
                 top3_hits += 1
             else:
                 misses.append((case["id"], result["offers"][:3]))
-    return crisis_wrong, forbidden_shown, top3_hits / max(routed, 1), misses
+    return crisis_wrong, forbidden_shown, top1_hits / max(routed, 1), top3_hits / max(routed, 1), misses
 
 
+# In-sample floors (the learned signal has seen these cases): a regression alarm, not the
+# figures to report - those are cross-validated, `python -m bench.bench_routing --cv`.
 @pytest.mark.parametrize("cases", [DEV_CASES, EXTRA_CASES], ids=["shared-dev", "project-extra"])
 def test_evaluation_cases_meet_the_thresholds(guide, cases):
-    crisis_wrong, forbidden_shown, top3, misses = score(guide, cases)
-    print(f"\n{len(cases)} cases: crisis wrong {len(crisis_wrong)}, forbidden shown {len(forbidden_shown)}, top-3 {top3:.0%}")
+    crisis_wrong, forbidden_shown, top1, top3, misses = score(guide, cases)
+    print(
+        f"\n{len(cases)} cases: crisis wrong {len(crisis_wrong)},"
+        f" forbidden {len(forbidden_shown)}, top-1 {top1:.0%}, top-3 {top3:.0%}"
+    )
     assert not crisis_wrong, crisis_wrong
     assert not forbidden_shown, forbidden_shown
-    assert top3 >= 0.9, misses
+    assert top1 >= 0.9, misses
+    assert top3 >= 0.98, misses
 
 
 def test_eligibility_and_entry_points_are_never_broken_for_any_need(guide, catalogue):

@@ -22,8 +22,9 @@ def json_log(restore_logging):
 
 
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)
-async def test_story_through_the_web_chat(guide, tmp_path, path, json_log):
+async def test_story_through_the_web_chat(guide, tmp_path, path, json_log, monkeypatch):
     story = load(path)
+    monkeypatch.setattr("bot.handlers.web.RATE_EVENTS", 1000)  # a story taps faster than a person (the limit has its own test)
     async with running_web(guide, web_settings(tmp_path)) as web, web.client(story.get("language", "da")) as client:
         await play_web_story(client, story)
         session = client.cookies.get("tg_session")

@@ -176,8 +176,10 @@ def options_of(reply: Reply) -> list[list[dict[str, str]]]:
 class RateLimit:
     """At most `events` per `seconds` per session; remembers a bounded number of sessions."""
 
-    def __init__(self, events: int = RATE_EVENTS, seconds: float = RATE_SECONDS, sessions: int = 50_000, clock=time.monotonic):
-        self.events, self.seconds, self.sessions, self.clock = events, seconds, sessions, clock
+    def __init__(self, events: int | None = None, seconds: float | None = None, sessions: int = 50_000, clock=time.monotonic):
+        # The module's limits are read here, not frozen as defaults, so a test can lift them.
+        self.events, self.seconds = events or RATE_EVENTS, seconds or RATE_SECONDS
+        self.sessions, self.clock = sessions, clock
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
     def allow(self, key: str) -> bool:
