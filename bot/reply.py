@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 
 @dataclass(frozen=True)
 class Option:
-    """A button: `data` is short ASCII (Telegram allows 64 bytes), `label` is what people see."""
+    """A button: `data` is short ASCII (Telegram allows 64 bytes), `label` is what people see.
+    `data` is also the option's key: stories and channels may rely on it, never on the label."""
 
     data: str
     label: str
@@ -20,9 +21,14 @@ class Reply:
     options: tuple[tuple[Option, ...], ...] = ()
     crisis: bool = False
     offer_ids: tuple[str, ...] = field(default_factory=tuple)
+    keys: tuple[str, ...] = ()  # the template key of each message, in order ("ask_role", "crisis", ...)
+    forget: bool = False  # the person asked to delete this chat: the channel deletes what it stored
 
-    def prepend(self, message: str) -> Reply:
-        return replace(self, messages=(message, *self.messages))
+    def prepend(self, message: str, key: str = "") -> Reply:
+        return replace(self, messages=(message, *self.messages), keys=(key, *self.keys))
 
     def option_list(self) -> list[Option]:
         return [option for row in self.options for option in row]
+
+    def option_keys(self) -> list[str]:
+        return [option.data for option in self.option_list()]

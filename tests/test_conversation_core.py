@@ -4,7 +4,7 @@ import pytest
 
 from bot.flow import ChatState, Conversation
 from tests.conftest import DEV_CASES, load_cases
-from tests.story import STORIES, Seen, check, event_of, load
+from tests.story import STORIES, Seen, assert_pressable, check, event_of, load
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +17,19 @@ def test_story_in_the_core(conversation, path):
     story = load(path)
     state = ChatState(language=story.get("language", "da"))
     seen = None
+    screens: list[list[str]] = []
     for number, step in enumerate(story["steps"], start=1):
+        where = f"{path.stem} step {number}"
+        assert_pressable(step, screens, where)
         event = event_of(step)
         if event is not None:
             state, reply = conversation.handle(state, event)
-            seen = Seen("\n".join(reply.messages), [o.data for o in reply.option_list()], reply.crisis, list(reply.offer_ids))
+            buttons = reply.option_keys()
+            seen = Seen("\n".join(reply.messages), buttons, reply.crisis, list(reply.offer_ids), list(reply.keys))
             assert all(len(data.encode()) <= 64 and data.isascii() for data in seen.buttons)
-        check(step, seen, f"{path.stem} step {number}")
+            assert len(reply.keys) == len(reply.messages), f"{where}: a key for every message"
+            screens.append(buttons)
+        check(step, seen, where)
         assert "text" not in ChatState.to_dict(state)  # the person's words are never kept
 
 

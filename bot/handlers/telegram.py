@@ -37,8 +37,9 @@ from bot.store import ChatKeys, MemoryStore, StateStore
 
 log = logging.getLogger("trivselsguiden.telegram")
 TELEGRAM_LIMIT = 4096
-ALLOWED_UPDATES = ["message", "callback_query"]
-DELETE_COMMANDS = ("slet", "delete", "radera")
+# Edited messages too: a text changed into a cry for help must reach the crisis check.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+MAX_WORDS = 4096  # Telegram's own limit for a text or a caption
 RECENT_UPDATES = "recent_updates"  # update ids already answered, kept beside the state to skip redeliveries
 SEND_ATTEMPTS = 5
 # Set by the webhook around one update; an error handler appends to it to ask for a redelivery.
@@ -166,8 +167,10 @@ class TelegramAdapter:
                 return
             state = ChatState.from_dict(stored) if stored else self._fresh_state(update)
             state, reply = self.conversation.handle(state, event)
-            if event.kind == "command" and event.value.lower().lstrip("/").split("@")[0] in DELETE_COMMANDS:
+            if reply.forget:  # the core says "delete this chat": nothing of it stays, but the chosen language
                 await self.store.delete(chat_key)
+                if state.language != self._fresh_state(update).language:
+                    await self.store.save(chat_key, {"language": state.language})
             else:
                 await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
             await self.send(update.get_bot(), update.effective_chat.id, reply)
@@ -214,12 +217,12 @@ class TelegramAdapter:
 
     # ------------------------------------------------------------------ handlers
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("start", argument=" ".join(context.args or [])[:64]))
+        await self._run(update, Event("start", argument=" ".join(context.args or [])[:MAX_WORDS]))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = update.effective_message.text or ""
         command, _, argument = text.partition(" ")
-        await self._run(update, Event("command", command[:64], argument.strip()[:64]))
+        await self._run(update, Event("command", command[:64], argument.strip()[:MAX_WORDS]))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._run(update, Event("text", update.effective_message.text or ""))
@@ -228,7 +231,14 @@ class TelegramAdapter:
         await self._run(update, Event("button", (update.callback_query.data or "")[:64]))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("unsupported"))
+        # A photo, a video or a file may carry words in its caption: the core checks them for crisis.
+        caption = update.effective_message.caption or ""
+        await self._run(update, Event("unsupported", argument=caption[:MAX_WORDS]))
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # A changed message is read for danger only; the core answers nothing otherwise.
+        message = update.effective_message
+        await self._run(update, Event("edited", (message.text or message.caption or "")[:MAX_WORDS]))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Nobody should tell their worries in a group: point to a private chat, once per command.
@@ -253,6 +263,8 @@ class TelegramAdapter:
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
+        # First: an edited message (also an edited command) goes to the crisis check only.
+        application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, self.on_edited))
         application.add_handler(CommandHandler("start", self.on_start, filters=private))
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
         application.add_handler(
@@ -261,7 +273,7 @@ class TelegramAdapter:
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, self.on_other))
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
-        # Edited messages and everything in groups without a command: a deliberate silence.
+        # Everything in groups without a command: a deliberate silence.
         application.add_error_handler(self.on_error)
 
 
