@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.flow import ChatState, Conversation
+from bot.flow import ChatState, Conversation, Event
 from tests.conftest import DEV_CASES, load_cases
 from tests.story import STORIES, Seen, assert_pressable, check, event_of, load
 
@@ -78,3 +78,88 @@ def test_every_crisis_sentence_gets_the_crisis_answer_at_every_step(conversation
         if not (reply.crisis and "112" in text and text.find("112") < 400):  # 112 near the top, before anything else
             missed.append(sentence)
     assert missed == [], f"no crisis answer at '{where}' for: {missed}"
+
+
+# ------------------------------------------------------------------ the crisis check at the one entry point
+CRISIS_WORDS = "jeg vil ikke leve mere"
+EVENTS_WITH_WORDS = {
+    "text": Event("text", CRISIS_WORDS),
+    "edited text": Event("edited", CRISIS_WORDS),
+    "command argument": Event("command", "/hjaelp", CRISIS_WORDS),
+    "unknown command's argument": Event("command", "/banan", CRISIS_WORDS),
+    "language command's argument": Event("command", "/sprog", CRISIS_WORDS),
+    "start payload": Event("start", argument=CRISIS_WORDS),
+    "caption": Event("unsupported", "photo", CRISIS_WORDS),
+}
+
+
+@pytest.mark.parametrize("kind", EVENTS_WITH_WORDS)
+def test_every_event_with_words_gets_the_crisis_check_first(conversation, kind):
+    state, _ = conversation.handle(ChatState(), Event("start"))
+    state, _ = conversation.handle(state, Event("button", "a:role:youth"))
+    _, reply = conversation.handle(state, EVENTS_WITH_WORDS[kind])
+    assert reply.crisis and reply.keys == ("crisis",)
+    assert "112" in "\n".join(reply.messages)
+
+
+@pytest.mark.parametrize("kind", EVENTS_WITH_WORDS)
+def test_every_event_with_worrying_words_gets_the_direct_question(conversation, kind):
+    event = EVENTS_WITH_WORDS[kind]
+    event = Event(event.kind, "jeg kan ikke mere" if event.kind in ("text", "edited") else event.value, "jeg kan ikke mere")
+    _, reply = conversation.handle(ChatState(), event)
+    assert not reply.crisis and reply.keys[-1] == "ask_danger"
+    assert reply.option_keys() == ["a:danger:yes", "a:danger:no", "a:danger:x"]
+    assert "tænker du på at tage dit liv" in reply.messages[-1]
+
+
+def test_an_edited_message_without_danger_is_a_deliberate_silence(conversation):
+    state, _ = conversation.handle(ChatState(), Event("start"))
+    new_state, reply = conversation.handle(state, Event("edited", "hej"))
+    assert new_state == state and reply.messages == ()
+
+
+def test_the_direct_question_goes_back_to_where_it_was(conversation):
+    state, _ = conversation.handle(ChatState(), Event("start"))
+    state, _ = conversation.handle(state, Event("button", "a:role:youth"))
+    state, _ = conversation.handle(state, Event("text", "jeg kan ikke mere"))
+    assert (state.step, state.resume) == ("danger", "municipality")
+    state, reply = conversation.handle(state, Event("text", "nej"))
+    assert state.step == "municipality" and reply.keys == ("danger_no", "ask_municipality")
+    assert "116 111" in reply.messages[0]  # where to talk, from the catalogue
+
+
+# ------------------------------------------------------------------ one merge rule
+def test_the_flow_and_route_merge_words_into_known_answers_the_same_way(conversation, guide):
+    known = ChatState(role="parent", municipality="aarhus", age=15, topics={"anxiety": 3.0}, severity=1, step="result")
+    state, _ = conversation.handle(known, Event("text", "hun hører stemmer"))
+    need = guide.assess("hun hører stemmer", known.need()).need
+    assert (state.role, state.age, state.municipality, state.severity) == (need.role, need.age, need.municipality, need.severity)
+    assert state.severity == 4 and state.topics == need.topics
+
+
+# ------------------------------------------------------------------ the core decides to delete
+def test_slet_asks_the_channel_to_forget_and_keeps_only_the_language(conversation):
+    state = ChatState(language="sv", role="parent", municipality="aarhus", age=9, step="topic", history=["role"])
+    for alias in ("/slet", "/delete", "/radera", "/SLET@trivselsguiden_bot"):
+        new_state, reply = conversation.handle(state, Event("command", alias))
+        assert reply.forget and new_state == ChatState(language="sv")
+    _, reply = conversation.handle(state, Event("command", "/hjaelp"))
+    assert not reply.forget
+
+
+# ------------------------------------------------------------------ the terminal
+def test_console_after_an_unclear_age_a_digit_is_never_read_against_a_hidden_list(conversation):
+    import io
+
+    from bot.console import Console
+
+    console = Console(conversation, io.StringIO())
+    for line in ("/start", "1", "aarhus"):
+        console.step(console.event_for(line))
+    assert console.state.step == "age"
+    console.step(console.event_for("hmm"))  # not understood: the age question again, with its ages
+    assert console.state.age is None and "(0 1 2" in console.output.getvalue().rsplit("Hvor gammel", 1)[-1]
+    console.step(console.event_for("fjorten"))
+    assert console.state.age == 14 and console.state.step == "topic"
+    console.step(console.event_for("1"))  # a numbered topic now
+    assert console.state.topics
