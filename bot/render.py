@@ -75,6 +75,15 @@ def first_sentence(text: str | None) -> str | None:
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
 
 
+def _first_clause(text: str | None) -> str | None:
+    """For a one-line list: 'Gennem skolen – spørg læreren. Mere…' -> 'Gennem skolen.'"""
+    sentence = first_sentence(text)
+    if not sentence:
+        return sentence
+    clause = sentence.split(" – ")[0].rstrip(".")
+    return f"{clause}."
+
+
 def _role_of(who: Any) -> str | None:
     if isinstance(who, str) or who is None:
         return who
@@ -171,6 +180,7 @@ class Renderer:
             "address": contact.address if self._address_fits(offer, municipality) else None,
             # In words only where there is no number, web or e-mail to give.
             "how": first_sentence(local(contact.how, language)) if not (phone or web or email) else None,
+            "how_short": _first_clause(local(contact.how, language)),
             "hours": local(offer.hours, language),
             "open_status": self.open_status(offer, language),
             "next_step": local(offer.next_step, language),
