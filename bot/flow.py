@@ -320,7 +320,10 @@ class Conversation:
         )
 
     def _after_answer(self, state: ChatState) -> tuple[ChatState, Reply]:
-        """Ask what is still missing; the result only when nothing is (an old button cannot skip a question)."""
+        """Ask what is still missing; the result only when nothing is (an old button cannot skip a question).
+        An old button pressed while the direct question waits is taken, and the direct question stays."""
+        if state.step == DANGER:
+            return self._ask(state, QUESTION_BY_ID[DANGER])
         return self._ask_next(state)
 
     def _back(self, state: ChatState) -> tuple[ChatState, Reply]:
@@ -367,7 +370,7 @@ class Conversation:
             if typed is not None:
                 return self._on_typed(state, question, typed, text)
         navigation = self._navigation.get(normalise(text))
-        if navigation:
+        if navigation and not (question is not None and question.actions):  # the direct question is answered first
             return self._on_button(state, navigation)
         before = state
         state = self._learn(state, text)

@@ -163,3 +163,16 @@ def test_console_after_an_unclear_age_a_digit_is_never_read_against_a_hidden_lis
     assert console.state.age == 14 and console.state.step == "topic"
     console.step(console.event_for("1"))  # a numbered topic now
     assert console.state.topics
+
+
+def test_the_direct_question_stays_until_it_is_answered(conversation):
+    state, _ = conversation.handle(ChatState(), Event("start"))
+    state, reply = conversation.handle(state, Event("text", "min ven kan ikke mere"))
+    for event in (Event("button", "a:role:youth"), Event("text", "tilbage"), Event("text", "hej"), Event("button", "go")):
+        state, reply = conversation.handle(state, event)
+        assert state.step == "danger" and reply.keys[-1] == "ask_danger", event
+    assert state.role == "youth"  # the old button's answer is kept
+    state, reply = conversation.handle(state, Event("command", "/sprog", "sv"))
+    assert "är personen du skriver om i fara" in reply.messages[-1]  # still about the friend, now in Swedish
+    state, reply = conversation.handle(state, Event("button", "a:danger:no"))
+    assert state.step == "municipality" and not state.about_other
