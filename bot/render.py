@@ -16,6 +16,7 @@ explained the first time it appears on a screen.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,11 @@ from bot.catalogue import Catalogue
 from bot.reply import Option, Reply
 from bot.schema import LANGUAGES, LocalText, Offer
 from bot.text import normalise
+
+try:  # the opening-hours helper lives on another branch until the lead merges it
+    from bot.hours import opening_status as _opening_status  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the merge
+    _opening_status = None
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MORE_OFFERS = 5  # alternatives listed behind "Flere tilbud"
@@ -95,6 +101,7 @@ def _role_of(who: Any) -> str | None:
 class Renderer:
     def __init__(self, catalogue: Catalogue):
         self.catalogue = catalogue
+        self.clock = lambda: datetime.now(UTC)
         self.environment = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -169,6 +176,8 @@ class Renderer:
         """What a card may say about an offer: compact, in the reader's language."""
         contact = offer.contact
         phone, web, email = contact.phone, contact.web, contact.email
+        # `verified: public-source` (branch feat/contacts): taken from a cited public page.
+        public_source = bool(getattr(offer, "has_public_source", False))
         return {
             "id": offer.id,
             "name": local(offer.name, language),
@@ -189,8 +198,9 @@ class Renderer:
             "self_contact": offer.self_contact,
             "anonymous": offer.anonymous,
             "verified": offer.is_verified,
+            "public_source": public_source,
             "national": offer.is_national,
-            "unverified_local": not offer.is_verified and not offer.is_national,
+            "unverified_local": not offer.is_verified and not offer.is_national and not public_source,
             "acute": offer.level == "akut",
             "pilot": offer.status == "pilot",
             "status_note": local(offer.status_note, language),
@@ -202,10 +212,14 @@ class Renderer:
     def open_status(self, offer: Offer, language: str) -> str | None:
         """'Åben nu – til kl. 15' / 'Lukket nu – åbner i morgen kl. 9' beside the phone number.
 
-        The place for the opening-hours helper (bot/hours.py, another branch): return its
-        answer here and every card shows it instead of the plain hours text. None = not known.
+        From the opening-hours helper `bot.hours.opening_status(offer, now, language)` (branch
+        feat/contacts) once it is merged; until then, and for offers without machine-readable
+        hours, None: the card shows the `hours` words instead. `self.clock` gives "now" (tests
+        set a fixed time).
         """
-        return None
+        if _opening_status is None:
+            return None
+        return _opening_status(offer, self.clock(), language)
 
     def result(self, state, offers: list[Offer], out_of_group: str | None, options=()) -> Reply:
         """Page 0: the best offer as one card. Later pages: the alternatives, one line each.
