@@ -2,7 +2,10 @@
 
     QUESTIONS  the questions: the state field each fills, where its options come from, how it
                reads a press or typed words/digits, its layout; asked in order while missing
-    handle()   (state, event) -> (new state, Reply): the one entry point of every channel
+    handle()   (state, event) -> (new state, Reply): the one entry point of every channel. It
+               decides first (a Draft: message keys, button data, flags - no words) and puts
+               the Draft into words once, at the end (`_render`, the only place that calls
+               the Renderer besides reading typed labels)
 
 Every event that carries words (text, an edited text, command arguments, the /start payload, a
 photo's caption) passes the crisis check first, before anything else reads it. The answer is one
@@ -28,7 +31,7 @@ from bot import safety
 from bot.catalogue import Catalogue
 from bot.guide import Guide
 from bot.render import Renderer
-from bot.reply import Option, Reply
+from bot.reply import Draft, Option, Reply, Say
 from bot.routing import Need, crisis_offers
 from bot.schema import LANGUAGES
 from bot.text import normalise
@@ -213,6 +216,11 @@ class Conversation:
 
     # ------------------------------------------------------------------ entry point
     def handle(self, state: ChatState, event: Event) -> tuple[ChatState, Reply]:
+        """Decide what to say (message keys and button data), then put it into words once."""
+        state, draft = self._decide(state, event)
+        return state, self._render(state, draft)
+
+    def _decide(self, state: ChatState, event: Event) -> tuple[ChatState, Draft]:
         words = event.words
         if words.strip():
             check = safety.check(words)  # safety first: before anything else reads the words
@@ -223,51 +231,48 @@ class Conversation:
         if event.kind == "text":
             return self._on_text(state, event.value)
         if event.kind == "edited":
-            return state, Reply(())  # a changed message is read for danger only; otherwise a deliberate silence
+            return state, Draft()  # a changed message is read for danger only; otherwise a deliberate silence
         if event.kind == "start":
             return self._on_start(state, event.argument)
         if event.kind == "command":
             return self._on_command(state, event.value, event.argument)
         if event.kind == "button":
             return self._on_button(state, event.value)
-        return state, self._say("unsupported", state, self._resume_options(state))
+        return state, self._say("unsupported", self._resume_options())
 
     # ------------------------------------------------------------------ commands
-    def _on_start(self, state: ChatState, payload: str) -> tuple[ChatState, Reply]:
+    def _on_start(self, state: ChatState, payload: str) -> tuple[ChatState, Draft]:
         fresh = ChatState(language=state.language)
         municipality = self._municipality_from_word(payload) if payload else None
         if municipality:
             fresh.municipality = municipality
-        welcome = self.renderer.message("welcome", fresh.language)
-        fresh, next_reply = self._ask_next(fresh)
-        return fresh, next_reply.prepend(welcome, "welcome")
+        fresh, draft = self._ask_next(fresh)
+        return fresh, draft.prepend("welcome")
 
-    def _on_command(self, state: ChatState, command: str, argument: str) -> tuple[ChatState, Reply]:
+    def _on_command(self, state: ChatState, command: str, argument: str) -> tuple[ChatState, Draft]:
         command = command.lower().lstrip("/").split("@")[0]
         if command in START_COMMANDS:
             return self._on_start(state, argument if command == "start" else "")
         if command in HELP_COMMANDS:
-            return state, self._say("help", state, self._resume_options(state))
+            return state, self._say("help", self._resume_options())
         if command in LANGUAGE_COMMANDS:
             if argument.lower() in LANGUAGES:
                 return self._switch_language(state, argument.lower())
-            options = [[Option(f"lang:{code}", self.renderer.label(f"language.{code}", state.language)) for code in LANGUAGES]]
-            return state, self._say("choose_language", state, options)
+            return state, self._say("choose_language", [[f"lang:{code}" for code in LANGUAGES]])
         if command in DELETE_COMMANDS:
             fresh = ChatState(language=state.language)  # forget every answer; keep only the language
-            return fresh, replace(self._say("deleted", fresh, [[self._option("new", fresh)]]), forget=True)
+            return fresh, replace(self._say("deleted", [["new"]]), forget=True)
         if command in NOW_COMMANDS:
             return self._crisis(state, None)
-        return state, self._say("unknown_command", state, self._resume_options(state))
+        return state, self._say("unknown_command", self._resume_options())
 
-    def _switch_language(self, state: ChatState, language: str) -> tuple[ChatState, Reply]:
+    def _switch_language(self, state: ChatState, language: str) -> tuple[ChatState, Draft]:
         state = replace(state, language=language)
-        confirmation = self.renderer.message("language_set", language)
-        new_state, reply = self._continue(state)
-        return new_state, reply.prepend(confirmation, "language_set")
+        new_state, draft = self._continue(state)
+        return new_state, draft.prepend("language_set")
 
     # ------------------------------------------------------------------ buttons
-    def _on_button(self, state: ChatState, data: str) -> tuple[ChatState, Reply]:
+    def _on_button(self, state: ChatState, data: str) -> tuple[ChatState, Draft]:
         kind, _, value = data.partition(":")
         if kind == "a":
             question_id, _, answer = value.partition(":")
@@ -288,13 +293,12 @@ class Conversation:
             return self._continue(state)
         return self._stale(state)
 
-    def _stale(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _stale(self, state: ChatState) -> tuple[ChatState, Draft]:
         """Forged or outdated button data: say so kindly and carry on where we were."""
-        stale = self.renderer.message("stale_button", state.language)
-        new_state, reply = self._continue(state)
-        return new_state, reply.prepend(stale, "stale_button")
+        new_state, draft = self._continue(state)
+        return new_state, draft.prepend("stale_button")
 
-    def _answer(self, state: ChatState, question_id: str, answer: str) -> tuple[ChatState, Reply]:
+    def _answer(self, state: ChatState, question_id: str, answer: str) -> tuple[ChatState, Draft]:
         """A press (or typed words read as one) on an option of a question."""
         question = QUESTION_BY_ID.get(question_id)
         if question is None:
@@ -307,7 +311,7 @@ class Conversation:
             return self._after_answer(state)
         if answer == OWN_WORDS and f"a:{question.id}:{OWN_WORDS}" in question.extra:
             state = replace(state, step=OWN_WORDS_STEP)
-            return state, self._say("ask_own_words", state)
+            return state, self._say("ask_own_words")
         if question.field is None or answer not in self._options(question):
             return self._stale(state)
         return self._after_answer(self._set(state, question, answer))
@@ -319,14 +323,14 @@ class Conversation:
             state, **{question.field: question.convert(answer)}, skipped=skipped, history=[*state.history, question.id], page=0
         )
 
-    def _after_answer(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _after_answer(self, state: ChatState) -> tuple[ChatState, Draft]:
         """Ask what is still missing; the result only when nothing is (an old button cannot skip a question).
         An old button pressed while the direct question waits is taken, and the direct question stays."""
         if state.step == DANGER:
             return self._ask(state, QUESTION_BY_ID[DANGER])
         return self._ask_next(state)
 
-    def _back(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _back(self, state: ChatState) -> tuple[ChatState, Draft]:
         if not state.history:
             return self._continue(state)
         last = QUESTION_BY_ID[state.history[-1]]
@@ -337,12 +341,12 @@ class Conversation:
         return self._ask(state, last)
 
     # ------------------------------------------------------------------ the direct question
-    def _ask_danger(self, state: ChatState, check: safety.CrisisCheck) -> tuple[ChatState, Reply]:
+    def _ask_danger(self, state: ChatState, check: safety.CrisisCheck) -> tuple[ChatState, Draft]:
         resume = state.resume if state.step == DANGER else state.step
         state = replace(state, resume=resume, about_other=check.about_other)
         return self._ask(state, QUESTION_BY_ID[DANGER])
 
-    def _act(self, state: ChatState, action: str) -> tuple[ChatState, Reply]:
+    def _act(self, state: ChatState, action: str) -> tuple[ChatState, Draft]:
         """Ja / Ved ikke: the crisis answer. Nej: go on where we were, and say where to talk."""
         about_other = state.about_other
         step = state.resume if state.step == DANGER else state.step
@@ -355,15 +359,14 @@ class Conversation:
             for offer in offers
             if offer.open_always and offer.contact.phone and offer.contact.phone != "112"
         ][:1]
-        said = self.renderer.message("danger_no", state.language, state=self.renderer.state_view(state), lines=lines)
-        state, reply = self._continue(state)
-        return state, reply.prepend(said, "danger_no")
+        state, draft = self._continue(state)
+        return state, draft.prepend("danger_no", lines=lines)
 
     # ------------------------------------------------------------------ free text
-    def _on_text(self, state: ChatState, text: str) -> tuple[ChatState, Reply]:
+    def _on_text(self, state: ChatState, text: str) -> tuple[ChatState, Draft]:
         text = (text or "")[:MAX_TEXT_LENGTH]
         if not text.strip():
-            return state, self._say("empty_text", state, self._resume_options(state))
+            return state, self._say("empty_text", self._resume_options())
         question = self._on_screen(state)
         if question is not None:
             typed = self._read_typed(state, question, text)
@@ -385,7 +388,7 @@ class Conversation:
             return self._result(replace(state, page=0))
         return self._ask_next(state)
 
-    def _on_typed(self, state: ChatState, question: Question, typed: tuple[str, Any], text: str) -> tuple[ChatState, Reply]:
+    def _on_typed(self, state: ChatState, question: Question, typed: tuple[str, Any], text: str) -> tuple[ChatState, Draft]:
         kind, value = typed
         if kind == "range":  # "5" at a question with three options
             return self._ask(state, question, first=("pick_number", {"count": value}))
@@ -449,26 +452,25 @@ class Conversation:
         )
         return replace(learned, page=0) if learned.topics != state.topics else learned
 
-    def _not_understood(self, state: ChatState) -> tuple[ChatState, Reply]:
-        options = [[self._option(f"a:topic:{OWN_WORDS}", state)], *self._resume_options(state)]
-        return state, self._say("not_understood", state, options)
+    def _not_understood(self, state: ChatState) -> tuple[ChatState, Draft]:
+        return state, self._say("not_understood", [[f"a:topic:{OWN_WORDS}"], *self._resume_options()])
 
     # ------------------------------------------------------------------ asking
     def _missing(self, state: ChatState) -> Question | None:
         return next((question for question in ASKED if not state.answered(question.id)), None)
 
-    def _ask_next(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _ask_next(self, state: ChatState) -> tuple[ChatState, Draft]:
         question = self._missing(state)
         if question is None:
             return self._result(replace(state, page=0))
         return self._ask(state, question)
 
-    def _continue(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _continue(self, state: ChatState) -> tuple[ChatState, Draft]:
         """Go on where the person was, with everything that is known."""
         if state.step == RESULT:
             return self._result(state)
         if state.step == OWN_WORDS_STEP and not state.topics:
-            return state, self._say("ask_own_words", state)
+            return state, self._say("ask_own_words")
         question = QUESTION_BY_ID.get(state.step or "")
         if question is not None and (question.field is None or not state.answered(question.id)):
             return self._ask(state, question)
@@ -483,63 +485,55 @@ class Conversation:
 
     def _ask(
         self, state: ChatState, question: Question, first: tuple[str, dict[str, Any]] | None = None
-    ) -> tuple[ChatState, Reply]:
+    ) -> tuple[ChatState, Draft]:
         state = replace(state, step=question.id)
         if question.field is not None:
             state = replace(state, resume=None, about_other=False)
-        rows = self._rows(question, state)
-        extra = [self._option(data, state) for data in question.extra]
+        rows = self._rows(question)
+        extra = list(question.extra)
         if question.can_skip or question.action(DONT_KNOW):
-            extra.append(Option(f"a:{question.id}:{DONT_KNOW}", self.renderer.label("dont_know", state.language)))
+            extra.append(f"a:{question.id}:{DONT_KNOW}")
         if state.history and question.field is not None:
-            extra.append(self._option("back", state))
+            extra.append("back")
         rows += [extra] if extra else []
-        context = {name: getattr(state, name) for name in question.context}
-        reply = self._say(question.message, state, rows, **context)
+        draft = self._say(question.message, rows, **{name: getattr(state, name) for name in question.context})
         if first is not None:
             key, values = first
-            said = self.renderer.message(key, state.language, state=self.renderer.state_view(state), **values)
-            reply = reply.prepend(said, key)
-        return state, reply
+            draft = draft.prepend(key, **values)
+        return state, draft
 
-    def _rows(self, question: Question, state: ChatState) -> list[list[Option]]:
-        """A question's options as buttons, laid out in its columns."""
-        buttons = [
-            Option(f"a:{question.id}:{option}", self.renderer.option_label(question.id, option, state))
-            for option in self._options(question)
-        ]
+    def _rows(self, question: Question) -> list[list[str]]:
+        """A question's options as button data, laid out in its columns."""
+        buttons = [f"a:{question.id}:{option}" for option in self._options(question)]
         return [buttons[start : start + question.columns] for start in range(0, len(buttons), question.columns)]
 
-    def _say(self, key: str, state: ChatState, options=(), **context: Any) -> Reply:
-        return replace(self.renderer.reply(key, state.language, state=state, options=options, **context), keys=(key,))
+    def _say(self, key: str, rows=(), **context: Any) -> Draft:
+        return Draft((Say(key, context),), tuple(tuple(row) for row in rows if row))
 
-    def _option(self, data: str, state: ChatState) -> Option:
-        return Option(data, self.renderer.label(f"button.{data.replace(':', '_')}", state.language))
-
-    def _resume_options(self, state: ChatState) -> list[list[Option]]:
-        return [[self._option("go", state), self._option("new", state)]]
+    def _resume_options(self) -> list[list[str]]:
+        return [["go", "new"]]
 
     # ------------------------------------------------------------------ answers
-    def _result(self, state: ChatState) -> tuple[ChatState, Reply]:
+    def _result(self, state: ChatState) -> tuple[ChatState, Draft]:
         """Page 0: the best offer as a card, with at most six buttons. Page 1 ("Flere tilbud"): the
         alternatives one line each, and the buttons to change an answer."""
         assessment = self.guide.assess("", state.need(), limit=None)
         ranked = [item.offer for item in assessment.ranked]
         page = min(state.page, 1) if len(ranked) > 1 else 0
         state = replace(state, step=RESULT, resume=None, about_other=False, page=page)
-        rows: list[list[Option]] = []
+        rows: list[list[str]] = []
         if page == 0:
             if state.severity is None:
-                rows += self._rows(SEVERITY, state)
+                rows += self._rows(SEVERITY)
             if len(ranked) > 1:
-                rows.append([self._option("more", state)])
-            rows.append([self._option("new", state)])
+                rows.append(["more"])
+            rows.append(["new"])
         else:
-            rows.append([self._option(f"change:{question.id}", state) for question in ASKED[:2]])
-            rows.append([self._option(f"change:{question.id}", state) for question in ASKED[2:]])
-            rows.append([self._option("new", state), self._option("help", state)])
-        reply = self.renderer.result(state, ranked, out_of_group=self._out_of_group(state, ranked), options=rows)
-        return state, replace(reply, keys=("result" if page == 0 else "more_offers",))
+            rows.append([f"change:{question.id}" for question in ASKED[:2]])
+            rows.append([f"change:{question.id}" for question in ASKED[2:]])
+            rows.append(["new", "help"])
+        key = "result" if page == 0 else "more_offers"
+        return state, self._say(key, rows, offers=ranked, out_of_group=self._out_of_group(state, ranked))
 
     def _out_of_group(self, state: ChatState, ranked: list) -> str | None:
         """Why the person sees national lines only, so we can say it kindly."""
@@ -551,12 +545,44 @@ class Conversation:
             return "no_local_offer"
         return None
 
-    def _crisis(self, state: ChatState, crisis: safety.CrisisCheck | None) -> tuple[ChatState, Reply]:
+    def _crisis(self, state: ChatState, crisis: safety.CrisisCheck | None) -> tuple[ChatState, Draft]:
         # The same routes as `route --jsonl` gives; crisis None is the "I need help now" button.
         offers = crisis_offers(self.catalogue, state.need(), crisis.kind if crisis else None)
-        options = [[self._option("go", state)], [self._option("new", state)]]
-        reply = self.renderer.crisis(state, crisis, offers, options=options)
-        return state, replace(reply, keys=("crisis",))
+        return state, self._say("crisis", [["go"], ["new"]], crisis=crisis, offers=offers)
+
+    # ------------------------------------------------------------------ words, once, at the end
+    def _render(self, state: ChatState, draft: Draft) -> Reply:
+        if not draft.says:
+            return Reply((), forget=draft.forget)
+        language = state.language
+        options = [[Option(data, self._label(data, state)) for data in row] for row in draft.rows]
+        *before, last = draft.says
+        if last.key in ("result", "more_offers"):
+            reply = self.renderer.result(
+                state, last.context["offers"], out_of_group=last.context["out_of_group"], options=options
+            )
+        elif last.key == "crisis":
+            reply = self.renderer.crisis(state, last.context["crisis"], last.context["offers"], options=options)
+        else:
+            reply = self.renderer.reply(last.key, language, state=state, options=options, **last.context)
+        view = self.renderer.state_view(state)
+        for say in reversed(before):  # pieces said first (welcome, "Jeg skriver nu på dansk") have no footer
+            reply = reply.prepend(self.renderer.message(say.key, language, state=view, **say.context), say.key)
+        return replace(reply, keys=draft.keys, forget=draft.forget)
+
+    def _label(self, data: str, state: ChatState) -> str:
+        """What a button says, from its data alone."""
+        kind, _, rest = data.partition(":")
+        if kind == "lang":
+            return self.renderer.label(f"language.{rest}", state.language)
+        if kind == "a":
+            question_id, _, option = rest.partition(":")
+            question = QUESTION_BY_ID.get(question_id)
+            if option == DONT_KNOW:
+                return self.renderer.label("dont_know", state.language)
+            if question is not None and data not in question.extra:
+                return self.renderer.option_label(question_id, option, state)
+        return self.renderer.label(f"button.{data.replace(':', '_')}", state.language)
 
     def _municipality_from_word(self, word: str) -> str | None:
         word = normalise(word)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,28 @@ class Reply:
 
     def option_keys(self) -> list[str]:
         return [option.data for option in self.option_list()]
+
+
+@dataclass(frozen=True)
+class Say:
+    """One message by its template key and what the template gets; words come only at the end."""
+
+    key: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the core decided to say, before any words: message keys, rows of button data, flags.
+    `Conversation.handle` renders it once, at the end, into a Reply."""
+
+    says: tuple[Say, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    forget: bool = False
+
+    def prepend(self, key: str, **context: Any) -> Draft:
+        return replace(self, says=(Say(key, context), *self.says))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(say.key for say in self.says)
