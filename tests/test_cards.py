@@ -12,8 +12,10 @@ import re
 
 import pytest
 
+from bot.catalogue import Catalogue
 from bot.console import plain
 from bot.flow import ChatState, Conversation, Event
+from bot.guide import Guide
 from bot.render import Renderer
 
 MAX_CARD_LINES = 8
@@ -196,3 +198,23 @@ def test_the_footer_number_for_parents_is_in_the_catalogue(conversation):
     """The parent line's number comes from headspace's own contact words, never from nowhere."""
     how = conversation.catalogue.offers_by_id["dk-headspace"].contact.how
     assert how is not None and PARENT_LINE in how.da
+
+
+def test_a_catalogue_without_a_footer_line_is_refused(catalogue):
+    """The footer's lines are ids the code relies on: a catalogue without one cannot be served."""
+    offers = [offer for offer in catalogue.offers if offer.id != "dk-headspace"]
+    without = Catalogue(offers, catalogue.topics, catalogue.municipalities)
+    with pytest.raises(ValueError, match=r"lines\.yaml.*dk-headspace"):
+        Renderer(without)
+    with pytest.raises(ValueError, match=r"lines\.yaml"):
+        Conversation(Guide(catalogue)).use_catalogue(without)
+
+
+def test_open_now_stands_beside_the_phone_number_instead_of_the_hours(catalogue):
+    """The slot the opening-hours helper fills: its words replace the hours words on the card."""
+    renderer = Renderer(catalogue)
+    renderer.open_status = lambda offer, language: "Lukket nu – åbner i morgen kl. 16"  # type: ignore[method-assign]
+    state = ChatState(language="da", role="parent", municipality="hedensted", age=15, topics={"psychosis": 3.0})
+    text = plain(renderer.result(state, [catalogue.offers_by_id["dk-laegevagten-midtjylland"]], None).messages[0])
+    assert "📞 70 11 31 31 – Lukket nu – åbner i morgen kl. 16" in text
+    assert "Hverdage kl. 16–08" not in text
