@@ -317,11 +317,19 @@ class Conversation:
         return self._after_answer(self._set(state, question, answer))
 
     def _set(self, state: ChatState, question: Question, answer: str) -> ChatState:
-        assert question.field is not None
-        skipped = [item for item in state.skipped if item != question.id]
-        return replace(
-            state, **{question.field: question.convert(answer)}, skipped=skipped, history=[*state.history, question.id], page=0
-        )
+        """A question's option as its answer: the state field filled, the question in the history."""
+        return self._fill(state, question, question.convert(answer))
+
+    @staticmethod
+    def _fill(state: ChatState, question: Question, value: Any) -> ChatState:
+        changes: dict[str, Any] = {
+            "skipped": [item for item in state.skipped if item != question.id],
+            "history": [*state.history, question.id],
+            "page": 0,
+        }
+        if question.field is not None:
+            changes[question.field] = value
+        return replace(state, **changes)
 
     def _after_answer(self, state: ChatState) -> tuple[ChatState, Draft]:
         """Ask what is still missing; the result only when nothing is (an old button cannot skip a question).
@@ -336,8 +344,8 @@ class Conversation:
         last = QUESTION_BY_ID[state.history[-1]]
         state = replace(state, history=state.history[:-1], skipped=[item for item in state.skipped if item != last.id])
         if last.field is not None:
-            empty = {} if isinstance(getattr(state, last.field), dict) else None
-            state = replace(state, **{last.field: empty})
+            empty: dict[str, Any] = {last.field: {} if isinstance(getattr(state, last.field), dict) else None}
+            state = replace(state, **empty)
         return self._ask(state, last)
 
     # ------------------------------------------------------------------ the direct question
@@ -395,13 +403,7 @@ class Conversation:
         if kind == "out_of_range":  # an age of 999
             return self._ask(state, question, first=("not_answer", {}))
         if kind == "number":
-            state = replace(
-                state,
-                **{question.field: value},
-                skipped=[item for item in state.skipped if item != question.id],
-                history=[*state.history, question.id],
-            )
-            return self._after_answer(self._learn(state, text))
+            return self._after_answer(self._learn(self._fill(state, question, value), text))
         if value == DONT_KNOW or question.action(value) is not None or question.field is None:
             return self._answer(state, question.id, value)
         return self._after_answer(self._learn(self._set(state, question, value), text))

@@ -150,12 +150,16 @@ class TelegramAdapter:
         return ChatState(language=code if code in LANGUAGES else "da")
 
     async def _language(self, update: Update) -> str:
-        stored = await self.store.load(self.chat_keys(update.effective_chat.id))
+        chat = update.effective_chat
+        stored = await self.store.load(self.chat_keys(chat.id)) if chat is not None else None
         return ChatState.from_dict(stored).language if stored else self._fresh_state(update).language
 
     async def _run(self, update: Update, event: Event) -> None:
         """Load the chat's state, let the flow answer, save, send - one update of a chat at a time."""
-        chat_key = self.chat_keys(update.effective_chat.id)
+        chat = update.effective_chat
+        if chat is None:  # the handlers' filters let only chat updates through; a guard, not a path
+            return
+        chat_key = self.chat_keys(chat.id)
         started = time.perf_counter()
         async with self.store.lock(chat_key):
             if update.callback_query is not None:
@@ -173,7 +177,7 @@ class TelegramAdapter:
                     await self.store.save(chat_key, {"language": state.language})
             else:
                 await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
-            await self.send(update.get_bot(), update.effective_chat.id, reply)
+            await self.send(update.get_bot(), chat.id, reply)
             if update.callback_query is not None:
                 await self._mark_pressed(update.callback_query)
         log.info(
@@ -220,30 +224,31 @@ class TelegramAdapter:
         await self._run(update, Event("start", argument=" ".join(context.args or [])[:MAX_WORDS]))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        text = update.effective_message.text or ""
+        text = _words_of(update.effective_message)
         command, _, argument = text.partition(" ")
         await self._run(update, Event("command", command[:64], argument.strip()[:MAX_WORDS]))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("text", update.effective_message.text or ""))
+        await self._run(update, Event("text", _words_of(update.effective_message)))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("button", (update.callback_query.data or "")[:64]))
+        data = update.callback_query.data if update.callback_query is not None else None
+        await self._run(update, Event("button", (data or "")[:64]))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A photo, a video or a file may carry words in its caption: the core checks them for crisis.
-        caption = update.effective_message.caption or ""
-        await self._run(update, Event("unsupported", argument=caption[:MAX_WORDS]))
+        caption = update.effective_message.caption if update.effective_message is not None else None
+        await self._run(update, Event("unsupported", argument=(caption or "")[:MAX_WORDS]))
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A changed message is read for danger only; the core answers nothing otherwise.
-        message = update.effective_message
-        await self._run(update, Event("edited", (message.text or message.caption or "")[:MAX_WORDS]))
+        await self._run(update, Event("edited", _words_of(update.effective_message)[:MAX_WORDS]))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Nobody should tell their worries in a group: point to a private chat, once per command.
         language = self._fresh_state(update).language
-        await update.effective_message.reply_text(self.conversation.renderer.message("group_chat", language))
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(self.conversation.renderer.message("group_chat", language))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Log the kind of error only: never the message text, names or usernames.
@@ -275,6 +280,13 @@ class TelegramAdapter:
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
         # Everything in groups without a command: a deliberate silence.
         application.add_error_handler(self.on_error)
+
+
+def _words_of(message) -> str:
+    """The words a message carries: its text, or a photo's or file's caption."""
+    if message is None:
+        return ""
+    return message.text or message.caption or ""
 
 
 async def set_command_menu(application: Application) -> None:
