@@ -538,12 +538,17 @@ class Conversation:
         return state, self._say(key, rows, offers=ranked, out_of_group=self._out_of_group(state, ranked))
 
     def _out_of_group(self, state: ChatState, ranked: list) -> str | None:
-        """Why the person sees national lines only, so we can say it kindly."""
+        """Why the person sees national lines only, so we can say it kindly. From the catalogue's
+        data (a municipality without local offers, one whose offers do not fit), never from ids."""
         if state.age is not None and state.age >= 18:
             return "adult"
-        if state.municipality == "anden-dk":
+        municipality = self.catalogue.municipalities.get(state.municipality or "")
+        if municipality is None:
+            return None
+        if not municipality.local_offers:
             return "other_municipality"
-        if state.municipality and not any(not offer.is_national for offer in ranked) and state.municipality != "sverige":
+        has_local = any(state.municipality in offer.areas for offer in self.catalogue.offers)
+        if has_local and not any(state.municipality in offer.areas for offer in ranked):
             return "no_local_offer"
         return None
 
