@@ -1,5 +1,7 @@
 """Every story against the core, without any channel."""
 
+from dataclasses import replace
+
 import pytest
 
 from bot.flow import ChatState, Conversation, Event
@@ -176,3 +178,17 @@ def test_the_direct_question_stays_until_it_is_answered(conversation):
     assert "är personen du skriver om i fara" in reply.messages[-1]  # still about the friend, now in Swedish
     state, reply = conversation.handle(state, Event("button", "a:danger:no"))
     assert state.step == "municipality" and not state.about_other
+
+
+def test_asking_one_more_question_is_one_table_entry(conversation, monkeypatch):
+    """The driver has no per-question code: asking severity before the result is a change to the table."""
+    import bot.flow as flow
+
+    monkeypatch.setattr(flow, "ASKED", (*flow.ASKED, replace(flow.SEVERITY, required=True)))
+    state, _ = conversation.handle(ChatState(), Event("start", argument="aarhus"))
+    for data in ("a:role:parent", "a:age:9", "a:topic:anxiety"):
+        state, reply = conversation.handle(state, Event("button", data))
+    assert state.step == "severity" and reply.keys == ("ask_severity",)
+    assert reply.option_keys()[:4] == ["a:severity:1", "a:severity:2", "a:severity:3", "a:severity:4"]
+    state, reply = conversation.handle(state, Event("text", "Meget"))  # typed, read against the labels
+    assert state.severity == 3 and reply.keys == ("result",)
