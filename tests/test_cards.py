@@ -177,10 +177,10 @@ def test_the_alternatives_are_one_line_each(conversation, chats):
 
 def test_swedish_readers_see_no_danish_offer_texts(conversation):
     renderer = Renderer(conversation.catalogue)
-    danish = re.compile(r"\b(og|ikke|til børn|henvisning|kommunen|forældre)\b")
+    danish = re.compile(r"\b(og|ikke|børn|henvisning|forældre|hjælp|gennem|spørg)\b")
     for offer in conversation.catalogue.offers:
         view = renderer.offer_view(offer, "sv", "sverige")
-        for field in ("name", "summary", "how", "hours", "next_step", "referral_note", "status_note"):
+        for field in ("summary", "how", "hours", "next_step", "referral_note", "status_note"):  # names are proper names
             assert not (view[field] and danish.search(view[field])), (offer.id, field, view[field])
 
 
