@@ -12,6 +12,7 @@ Quality: top-1 and top-3 on the shared dev cases for our routing and for a BM25 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import statistics
 import time
@@ -47,7 +48,7 @@ def generated_catalogue(real: Catalogue, size: int, seed: int = 1) -> Catalogue:
         offers.append(
             template.model_copy(update={"id": f"{template.id}-{len(offers)}", "area": f"gen{rng.randrange(generated)}"})
         )
-    return Catalogue(offers, real.topics, municipalities)
+    return dataclasses.replace(real, offers=offers, municipalities=municipalities)
 
 
 def time_per_message(guide: Guide, cases: list[dict], municipality_for=None, rounds: int = 20) -> list[float]:

@@ -102,6 +102,8 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
                     settings.webhook_port,
                     health,
                 )
+            elif application.updater is None:  # build_application always gives one; a guard, not a mode
+                raise RuntimeError("polling needs the application's updater, and it has none")
             else:
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             if settings.catalogue_watch_seconds > 0:
@@ -113,7 +115,7 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
                 watcher.cancel()
             if server:
                 server.stop()
-            if application.updater.running:
+            if application.updater and application.updater.running:
                 await application.updater.stop()
             await application.stop()
     finally:

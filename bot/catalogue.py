@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.schema import (
-    LANGUAGES,
+    Country,
+    CountryLines,
     MunicipalitiesFile,
     Municipality,
     Offer,
@@ -84,8 +87,9 @@ def _read_yaml(file: Path) -> tuple[Any, _LineMap]:
         if root is None:
             raise CatalogueError([f"{file}:1: the file is empty"])
 
-        def build(node: yaml.Node, path: Path_) -> Any:
-            line_map.lines[path] = node.start_mark.line + 1
+        def build(node: yaml.Node, path: Path_, key_line: int | None = None) -> Any:
+            # A value is reported at its key's line: a block below `hedensted:` starts a line later.
+            line_map.lines[path] = key_line or node.start_mark.line + 1
             if isinstance(node, yaml.MappingNode):
                 result: dict[Any, Any] = {}
                 for key_node, value_node in node.value:
@@ -96,7 +100,7 @@ def _read_yaml(file: Path) -> tuple[Any, _LineMap]:
                             "duplicate key (it is already given above)"
                         )
                         continue
-                    result[key] = build(value_node, (*path, key))
+                    result[key] = build(value_node, (*path, key), key_node.start_mark.line + 1)
                 return result
             if isinstance(node, yaml.SequenceNode):
                 return [build(item, (*path, index)) for index, item in enumerate(node.value)]
@@ -124,7 +128,7 @@ def _validate(model: type[BaseModel], data: Any, line_map: _LineMap) -> Any:
         raise CatalogueError([_describe(issue, line_map, data) for issue in error.errors()]) from None
 
 
-def _describe(issue: dict[str, Any], line_map: _LineMap, data: Any) -> str:
+def _describe(issue: ErrorDetails, line_map: _LineMap, data: Any) -> str:
     path = _real_path(data, issue["loc"], keep_last=issue["type"] == "missing")
     kind = issue["type"]
     message = issue["msg"].removeprefix("Value error, ")
@@ -163,6 +167,8 @@ class Catalogue:
     offers: list[Offer]
     topics: dict[str, Topic]
     municipalities: dict[str, Municipality]
+    countries: dict[str, CountryLines]  # every country in schema.Country; the ids exist (checked on load)
+    other_municipality: str  # a key of `municipalities`
     files: tuple[Path, ...] = ()
     offers_by_id: dict[str, Offer] = field(init=False)
     offers_by_area: dict[str, list[Offer]] = field(init=False)
@@ -184,6 +190,47 @@ class Catalogue:
 
     def button_topics(self) -> list[str]:
         return [topic_id for topic_id, topic in self.topics.items() if topic.button]
+
+    def municipality_buttons(self) -> list[str]:
+        """Every municipality, in the order of municipalities.yaml."""
+        return list(self.municipalities)
+
+    # The offers and municipalities the guide names itself. They are declared in
+    # municipalities.yaml and checked on load, so these never fail on a loaded catalogue.
+    def national(self, country: str) -> CountryLines:
+        return self.countries[country]
+
+    def emergency_number(self, country: str) -> Offer:
+        return self.offers_by_id[self.countries[country].emergency_number]
+
+    def help_line(self, country: str) -> Offer:
+        return self.offers_by_id[self.countries[country].help_line]
+
+    def parent_line(self, country: str) -> Offer | None:
+        offer_id = self.countries[country].parent_line
+        return self.offers_by_id[offer_id] if offer_id else None
+
+    def crisis_line(self, country: str) -> Offer | None:
+        offer_id = self.countries[country].crisis_line
+        return self.offers_by_id[offer_id] if offer_id else None
+
+    def notification(self, municipality_id: str | None) -> Offer | None:
+        """Where staff notify the municipality about a child (underretning); None when unknown."""
+        municipality = self.municipalities.get(municipality_id or "")
+        return self.offers_by_id[municipality.notification] if municipality and municipality.notification else None
+
+    def time_zone_of(self, offer: Offer) -> ZoneInfo:
+        """The zone an offer's opening hours are given in: that of the country it serves."""
+        for area in offer.areas:
+            country = area if area in self.countries else self.country_of(area)
+            if country in self.countries:
+                return ZoneInfo(self.countries[country].time_zone)
+        return ZoneInfo("Europe/Copenhagen")
+
+    def has_local_offers(self, municipality_id: str | None) -> bool:
+        """False for the 'other municipality' and whole-country choices, and for unknown ids."""
+        municipality = self.municipalities.get(municipality_id or "")
+        return bool(municipality and municipality.local_offers)
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
@@ -218,18 +265,27 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         raise CatalogueError(problems)
 
     topics: dict[str, Topic] = validated[topics_file].topics
-    municipalities: dict[str, Municipality] = validated[municipalities_file].municipalities
+    places: MunicipalitiesFile = validated[municipalities_file]
     offers: list[Offer] = validated[offers_file].offers
     offer_lines = parsed[offers_file][1]
-    problems += _cross_check_offers(offers, topics, municipalities, offer_lines)
-    problems += _cross_check_municipalities(municipalities, {offer.id for offer in offers}, parsed[municipalities_file][1])
+    problems += _cross_check_offers(offers, topics, places.municipalities, offer_lines)
+    problems += _cross_check_municipalities(places, {offer.id: offer for offer in offers}, parsed[municipalities_file][1])
     problems += _cross_check_topics(topics, parsed[topics_file][1])
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(offers, topics, municipalities, (offers_file, topics_file, municipalities_file))
+    return Catalogue(
+        offers,
+        topics,
+        places.municipalities,
+        {country: lines for country, lines in places.countries.items()},
+        places.other_municipality,
+        (offers_file, topics_file, municipalities_file),
+    )
 
 
-def _cross_check_offers(offers, topics, municipalities, lines: _LineMap) -> list[str]:
+def _cross_check_offers(
+    offers: list[Offer], topics: dict[str, Topic], municipalities: dict[str, Municipality], lines: _LineMap
+) -> list[str]:
     problems: list[str] = []
     first_line_of_id: dict[str, int] = {}
     known_ids = {offer.id for offer in offers}
@@ -254,15 +310,52 @@ def _cross_check_offers(offers, topics, municipalities, lines: _LineMap) -> list
     return problems
 
 
-def _cross_check_municipalities(municipalities, offer_ids, lines: _LineMap) -> list[str]:
+def _cross_check_municipalities(places: MunicipalitiesFile, offers: dict[str, Offer], lines: _LineMap) -> list[str]:
+    """The ids the guide relies on (help line, 112, notification, ...) exist and fit their place."""
     problems: list[str] = []
+
+    def check_offer(where: Path_, offer_id: str, area: str) -> None:
+        offer = offers.get(offer_id)
+        if offer is None:
+            problems.append(lines.problem(where, f"unknown offer {offer_id!r} (see offers.yaml)"))
+        elif area not in offer.areas:
+            problems.append(lines.problem(where, f"offer {offer_id!r} does not serve {area!r} (its area is {offer.area!r})"))
+
+    for country in get_args(Country):
+        lines_here = places.countries.get(country)
+        if lines_here is None:
+            problems.append(lines.problem(("countries",), f"country {country!r} is missing (its emergency number and help line)"))
+            continue
+        for name in ("emergency_number", "help_line", "parent_line", "crisis_line"):
+            offer_id = getattr(lines_here, name)
+            if offer_id is not None:
+                check_offer(("countries", country, name), offer_id, country)
+        for position, offer_id in enumerate(lines_here.emergency):
+            if offer_id not in offers:
+                problems.append(lines.problem(("countries", country, "emergency", position), f"unknown offer {offer_id!r}"))
+    if places.other_municipality not in places.municipalities:
+        problems.append(
+            lines.problem(
+                ("other_municipality",),
+                f"unknown municipality {places.other_municipality!r}: the choice for any municipality not listed below",
+            )
+        )
     seen_towns: dict[str, str] = {}
-    for municipality_id, municipality in municipalities.items():
+    for municipality_id, municipality in places.municipalities.items():
+        here = ("municipalities", municipality_id)
         for position, offer_id in enumerate(municipality.emergency):
-            if offer_id not in offer_ids:
-                problems.append(
-                    lines.problem(("municipalities", municipality_id, "emergency", position), f"unknown offer {offer_id!r}")
+            if offer_id not in offers:
+                problems.append(lines.problem((*here, "emergency", position), f"unknown offer {offer_id!r}"))
+        if municipality.notification is not None:
+            check_offer((*here, "notification"), municipality.notification, municipality_id)
+        elif municipality.country == "dk" and municipality.local_offers:
+            # Barnets lov § 133: staff in a Danish municipality are told where to notify it.
+            problems.append(
+                lines.problem(
+                    (*here, "notification"),
+                    "field 'notification': required for a Danish municipality (the offer where staff send an underretning)",
                 )
+            )
         for position, town in enumerate(municipality.towns):
             key = town.casefold()
             if key in seen_towns and seen_towns[key] != municipality_id:
@@ -276,9 +369,9 @@ def _cross_check_municipalities(municipalities, offer_ids, lines: _LineMap) -> l
     return problems
 
 
-def _cross_check_topics(topics, lines: _LineMap) -> list[str]:
+def _cross_check_topics(topics: dict[str, Topic], lines: _LineMap) -> list[str]:
     problems = []
     for topic_id, topic in topics.items():
-        if not any(topic.words.get(language) for language in LANGUAGES):
+        if not any(topic.words.values()):
             problems.append(lines.problem(("topics", topic_id, "words"), "a topic needs at least one word"))
     return problems

@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import IO, Any
 
 from bot.catalogue import Catalogue, CatalogueError, load_catalogue
 from bot.guide import Guide
 from bot.routing import Need
+from bot.sources import SOURCES_DIR, unsourced_details
 
 ROLES = ("youth", "parent", "professional")
-MUNICIPALITIES = ("aarhus", "hedensted", "norddjurs", "sverige")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,14 @@ def check(path: str | None, out: IO[str], err: IO[str]) -> int:
             print(f"  {problem}", file=err)
         return 1
     print(summarise(catalogue), file=out)
+    # Only the real knowledge directory has its source excerpts beside it.
+    if path is None or Path(path).resolve() in (SOURCES_DIR.parent, SOURCES_DIR.parent / "offers.yaml"):
+        problems = unsourced_details(catalogue)
+        if problems:
+            print(f"{len(problems)} contact detail(s) without a source (see knowledge/sources/pages/README.md):", file=err)
+            for problem in problems:
+                print(f"  {problem}", file=err)
+            return 1
     return 0
 
 
@@ -69,12 +78,54 @@ def summarise(catalogue: Catalogue) -> str:
     for area in sorted(per_area):
         counts = ", ".join(f"{status} {count}" for status, count in sorted(per_area[area].items()))
         lines.append(f"  {area:<12} {sum(per_area[area].values()):>3}  ({counts})")
-    unverified = [offer for offer in catalogue.offers if not offer.is_verified]
-    lines.append("")
-    lines.append(f"Contact details not yet verified ({len(unverified)}) - shown to users as unverified:")
-    for offer in unverified:
-        lines.append(f"  {offer.id:<40} source: {offer.source}")
+    lines.extend(contact_sources_report(catalogue))
     return "\n".join(lines)
+
+
+def contact_sources_report(catalogue: Catalogue) -> list[str]:
+    """Per municipality (and the national lines): what is confirmed, what comes from a cited
+    public page (oldest first: re-check those first), and what is still missing - the list a
+    municipality works through."""
+    areas: dict[str, list] = {}
+    for offer in catalogue.offers:
+        for area in offer.areas:
+            areas.setdefault(area, []).append(offer)
+    order = [area for area in catalogue.municipalities if area in areas] + sorted(set(areas) - set(catalogue.municipalities))
+    missing_total = sum(1 for offer in catalogue.offers if offer.verified is False)
+    cited_total = sum(1 for offer in catalogue.offers if _way_in_from_cited_page(offer))
+    lines = [
+        "",
+        f"Contact details: {sum(o.is_verified for o in catalogue.offers)} confirmed by the municipality, "
+        f"{sum(o.has_public_source for o in catalogue.offers)} from a public page, {missing_total} still missing.",
+        f"Offers with a phone or web way in from a cited page: {cited_total} of {len(catalogue.offers)}.",
+    ]
+    for area in order:
+        offers = areas[area]
+        confirmed = [offer for offer in offers if offer.is_verified]
+        public = sorted((offer for offer in offers if offer.has_public_source), key=lambda offer: offer.source_date or "")
+        missing = [offer for offer in offers if offer.verified is False]
+        cited = sum(1 for offer in offers if _way_in_from_cited_page(offer))
+        lines.append("")
+        lines.append(
+            f"{area}: {len(offers)} offers - {len(confirmed)} confirmed, {len(public)} from a public page, "
+            f"{len(missing)} still missing; {cited} with a phone or web way in from a cited page"
+        )
+        for offer in confirmed:
+            lines.append(f"  confirmed {offer.verified_on:<10}  {offer.id:<40} source: {offer.source}")
+        for offer in public:
+            lines.append(f"  page      {offer.source_date:<10}  {offer.id:<40} {offer.source_url}")
+        for offer in missing:
+            lines.append(f"  missing               {offer.id:<40} source: {offer.source}")
+    return lines
+
+
+def _way_in_from_cited_page(offer) -> bool:
+    """A phone or web address whose source is a page (not only the brief's words)."""
+    for field in ("phone", "web"):
+        source = offer.source_of(field)
+        if getattr(offer.contact, field) and source is not None and source.url is not None:
+            return True
+    return False
 
 
 def route_jsonl(guide: Guide, lines: IO[str], out: IO[str]) -> int:
@@ -104,7 +155,7 @@ def route_one(guide: Guide, case: dict[str, Any]) -> dict[str, Any]:
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
     if municipality is not None and municipality not in guide.catalogue.municipalities:
-        raise ValueError(f"unknown municipality {municipality!r} (one of {', '.join(MUNICIPALITIES)})")
+        raise ValueError(f"unknown municipality {municipality!r} (one of {', '.join(guide.catalogue.municipalities)})")
     age = _optional(case, "age", int)
     severity = _optional(case, "severity", int)
     if severity is not None and not 1 <= severity <= 4:

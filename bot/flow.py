@@ -32,7 +32,7 @@ from bot.catalogue import Catalogue
 from bot.guide import Guide
 from bot.render import Renderer
 from bot.reply import Draft, Option, Reply, Say
-from bot.routing import Need, crisis_offers
+from bot.routing import Need, country_of, crisis_offers
 from bot.schema import LANGUAGES
 from bot.text import normalise
 
@@ -361,12 +361,12 @@ class Conversation:
         state = replace(state, step=step, resume=None, about_other=False)
         if action == "crisis":
             return self._crisis(state, safety.CrisisCheck(safety.SUICIDE, about_other))
-        offers = crisis_offers(self.catalogue, state.need(), None)
-        lines = [
-            {"name": offer.name.get(state.language), "phone": offer.contact.phone}
-            for offer in offers
-            if offer.open_always and offer.contact.phone and offer.contact.phone != "112"
-        ][:1]
+        country = country_of(state.need(), self.catalogue)
+        line = self.catalogue.help_line(country)  # declared in municipalities.yaml
+        parent_line = self.catalogue.parent_line(country) if state.role in ("parent", "professional") else None
+        if parent_line is not None and parent_line.contact.phone:
+            line = parent_line
+        lines = [{"name": line.name.get(state.language), "phone": line.contact.phone}]
         state, draft = self._continue(state)
         return state, draft.prepend("danger_no", lines=lines)
 
@@ -480,7 +480,7 @@ class Conversation:
 
     def _options(self, question: Question) -> tuple[str, ...]:
         if question.source == "municipalities":
-            return tuple(self.catalogue.municipalities)
+            return tuple(self.catalogue.municipality_buttons())
         if question.source == "topics":
             return tuple(self.catalogue.button_topics())
         return question.options
@@ -538,17 +538,12 @@ class Conversation:
         return state, self._say(key, rows, offers=ranked, out_of_group=self._out_of_group(state, ranked))
 
     def _out_of_group(self, state: ChatState, ranked: list) -> str | None:
-        """Why the person sees national lines only, so we can say it kindly. From the catalogue's
-        data (a municipality without local offers, one whose offers do not fit), never from ids."""
+        """Why the person sees national lines only, so we can say it kindly (ids from municipalities.yaml)."""
         if state.age is not None and state.age >= 18:
             return "adult"
-        municipality = self.catalogue.municipalities.get(state.municipality or "")
-        if municipality is None:
-            return None
-        if not municipality.local_offers:
+        if state.municipality == self.catalogue.other_municipality:
             return "other_municipality"
-        has_local = any(state.municipality in offer.areas for offer in self.catalogue.offers)
-        if has_local and not any(state.municipality in offer.areas for offer in ranked):
+        if self.catalogue.has_local_offers(state.municipality) and not any(not offer.is_national for offer in ranked):
             return "no_local_offer"
         return None
 

@@ -219,7 +219,7 @@ class Renderer:
         """
         if _opening_status is None:
             return None
-        return _opening_status(offer, self.clock(), language)
+        return _opening_status(offer, self.clock(), language, self.catalogue.time_zone_of(offer))
 
     def result(self, state, offers: list[Offer], out_of_group: str | None, options=()) -> Reply:
         """Page 0: the best offer as one card. Later pages: the alternatives, one line each.
@@ -231,7 +231,7 @@ class Renderer:
         language = state.language
         duty = None
         if state.role == "professional":
-            entry = self.catalogue.offers_by_id.get(f"{state.municipality}-underretning")
+            entry = self.catalogue.notification(state.municipality)
             serious = (state.severity or 0) >= 3 or bool({"violence", "concern_child"} & set(state.topics))
             duty = {"serious": serious, "entry": self.offer_view(entry, language, state.municipality) if entry else None}
         best = offers[:1]

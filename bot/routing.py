@@ -150,13 +150,17 @@ def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None
 def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:
     """The crisis answer's routes: 112, a line open now, the local emergency route."""
     country = country_of(need, catalogue)
-    ids = ["se-112", "se-bris"] if country == "se" else ["dk-112", "dk-boernetelefonen"]
+    ids = [catalogue.emergency_number(country).id, catalogue.help_line(country).id]
     municipality = catalogue.municipalities.get(need.municipality or "")
-    ids += municipality.emergency if municipality else (["se-1177"] if country == "se" else ["dk-laegevagten-midtjylland"])
-    if crisis_kind in (VIOLENCE, SEXUAL_ABUSE) and need.role in ("professional", "parent") and need.municipality:
-        ids.append(f"{need.municipality}-underretning")
-    if country == "dk" and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
-        ids.append("dk-livslinien")
+    ids += municipality.emergency if municipality else catalogue.national(country).emergency
+    if (
+        crisis_kind in (VIOLENCE, SEXUAL_ABUSE)
+        and need.role in ("professional", "parent")
+        and (notify := catalogue.notification(need.municipality))
+    ):
+        ids.append(notify.id)
+    if (crisis_line := catalogue.crisis_line(country)) and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
+        ids.append(crisis_line.id)
     return [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]
 
 

@@ -108,7 +108,7 @@ class MemoryStore(_LocalLocks):
 class SQLiteStore(_LocalLocks):
     """State in one SQLite file. Deleted rows are overwritten (secure_delete), not just unlinked."""
 
-    errors = (sqlite3.Error,)
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
 
     def __init__(self, path: str | Path, ttl_seconds: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.time):
         super().__init__()
@@ -189,7 +189,7 @@ class RedisStore:
         import redis.asyncio as redis  # only needed when REDIS_URL is set
         from redis.exceptions import RedisError
 
-        self.errors = (RedisError, OSError)
+        self.errors: tuple[type[BaseException], ...] = (RedisError, OSError)
 
         # A blocking pool: under a burst, updates wait for a free connection instead of failing.
         pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=64, timeout=20)

@@ -52,7 +52,6 @@ class TopicIndex:
 
     def __init__(self, catalogue: Catalogue):
         self.by_first_stem: dict[str, dict[str, list[Phrase]]] = {lang: defaultdict(list) for lang in LANGUAGES}
-        self.vocabulary: dict[str, list[str]] = {}
         self.topic_weights = {topic_id: topic.weight for topic_id, topic in catalogue.topics.items()}
         for topic_id, topic in catalogue.topics.items():
             for language, phrases in topic.words.items():
@@ -60,9 +59,10 @@ class TopicIndex:
                     stems = tuple(stem(word, language) for word in normalise(phrase).split())
                     if stems:
                         self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems))
-        for language in LANGUAGES:
-            vocabulary = {s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems}
-            self.vocabulary[language] = sorted(vocabulary)
+        self.vocabulary: dict[str, list[str]] = {
+            language: sorted({s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems})
+            for language in LANGUAGES
+        }
         self._vocabulary_sets = {language: set(words) for language, words in self.vocabulary.items()}
         self._corrections: dict[tuple[str, str], str] = {}
 

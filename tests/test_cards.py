@@ -203,7 +203,7 @@ def test_the_footer_number_for_parents_is_in_the_catalogue(conversation):
 def test_a_catalogue_without_a_footer_line_is_refused(catalogue):
     """The footer's lines are ids the code relies on: a catalogue without one cannot be served."""
     offers = [offer for offer in catalogue.offers if offer.id != "dk-headspace"]
-    without = Catalogue(offers, catalogue.topics, catalogue.municipalities)
+    without = Catalogue(offers, catalogue.topics, catalogue.municipalities, catalogue.countries, catalogue.other_municipality)
     with pytest.raises(ValueError, match=r"lines\.yaml.*dk-headspace"):
         Renderer(without)
     with pytest.raises(ValueError, match=r"lines\.yaml"):
