@@ -12,6 +12,7 @@ import html
 import logging
 import time
 from contextvars import ContextVar
+from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -91,6 +92,7 @@ class _SharedKeyboard(InlineKeyboardMarkup):
     the result card) are sent again and again, and PTB would rebuild the dict every time."""
 
     __slots__ = ("_as_dict",)
+    _as_dict: dict[str, Any]
 
     def to_dict(self, recursive: bool = True) -> dict:
         try:
@@ -324,7 +326,8 @@ def build_application(
             builder = getattr(builder, setting)(timeout_seconds)
             builder = getattr(builder, f"get_updates_{setting}")(timeout_seconds)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder by its rate limiter's argument type; AIORateLimiter's differs.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     TelegramAdapter(conversation, store, chat_keys).register(application)
     return application
