@@ -192,3 +192,17 @@ def test_asking_one_more_question_is_one_table_entry(conversation, monkeypatch):
     assert reply.option_keys()[:4] == ["a:severity:1", "a:severity:2", "a:severity:3", "a:severity:4"]
     state, reply = conversation.handle(state, Event("text", "Meget"))  # typed, read against the labels
     assert state.severity == 3 and reply.keys == ("result",)
+
+
+def test_severity_meget_reaches_the_ranking(conversation):
+    """'Meget' is passed on to routing: here the family doctor moves up among the alternatives."""
+    orders = {}
+    for said in (None, "Meget"):
+        state, _ = conversation.handle(ChatState(), Event("start"))
+        state, _ = conversation.handle(state, Event("text", "min datter på 15 i Hedensted har angst"))
+        if said:
+            state, _ = conversation.handle(state, Event("text", said))
+        state, reply = conversation.handle(state, Event("button", "more"))
+        orders[said] = list(reply.offer_ids)
+    assert orders["Meget"] != orders[None]
+    assert orders["Meget"].index("dk-egen-laege") < orders[None].index("dk-egen-laege")
