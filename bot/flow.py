@@ -549,6 +549,8 @@ class Conversation:
 
     def _crisis(self, state: ChatState, crisis: safety.CrisisCheck | None) -> tuple[ChatState, Draft]:
         # The same routes as `route --jsonl` gives; crisis None is the "I need help now" button.
+        if state.step == DANGER:  # the crisis answer answers the direct question too
+            state = replace(state, step=state.resume, resume=None, about_other=False)
         offers = crisis_offers(self.catalogue, state.need(), crisis.kind if crisis else None)
         return state, self._say("crisis", [["go"], ["new"]], crisis=crisis, offers=offers)
 

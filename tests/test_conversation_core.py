@@ -206,3 +206,13 @@ def test_severity_meget_reaches_the_ranking(conversation):
         orders[said] = list(reply.offer_ids)
     assert orders["Meget"] != orders[None]
     assert orders["Meget"].index("dk-egen-laege") < orders[None].index("dk-egen-laege")
+
+
+def test_a_crisis_while_the_direct_question_waits_answers_it(conversation):
+    state, _ = conversation.handle(ChatState(), Event("start"))
+    state, _ = conversation.handle(state, Event("button", "a:role:youth"))
+    state, _ = conversation.handle(state, Event("text", "jeg kan ikke mere"))
+    state, reply = conversation.handle(state, Event("text", "ja, jeg vil ikke leve mere"))
+    assert reply.crisis and state.step == "municipality"
+    state, reply = conversation.handle(state, Event("button", "go"))
+    assert reply.keys == ("ask_municipality",)  # on with the conversation, not the question again
