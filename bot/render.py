@@ -26,14 +26,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from bot.catalogue import Catalogue
+from bot.hours import opening_status
 from bot.reply import Option, Reply
 from bot.schema import LANGUAGES, LocalText, Offer
 from bot.text import normalise
-
-try:  # the opening-hours helper lives on another branch until the lead merges it
-    from bot.hours import opening_status as _opening_status  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the merge
-    _opening_status = None
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MORE_OFFERS = 5  # alternatives listed behind "Flere tilbud"
@@ -115,6 +111,7 @@ class Renderer:
             for language in LANGUAGES
         }
         self._footer_lines = self._check_lines(catalogue)
+        self._emergency_numbers = {catalogue.emergency_number(country).id for country in catalogue.countries}
         self._dont_know = {normalise(_words(language)["labels"]["dont_know"]) for language in LANGUAGES}
         self._dont_know |= {"ved ikke", "ved det ikke", "aner det ikke", "do not know", "i do not know", "vet inte", "x"}
 
@@ -202,6 +199,7 @@ class Renderer:
             "national": offer.is_national,
             "unverified_local": not offer.is_verified and not offer.is_national and not public_source,
             "acute": offer.level == "akut",
+            "emergency_number": offer.id in self._emergency_numbers,
             "pilot": offer.status == "pilot",
             "status_note": local(offer.status_note, language),
             "open_always": offer.open_always,
@@ -210,16 +208,12 @@ class Renderer:
         }
 
     def open_status(self, offer: Offer, language: str) -> str | None:
-        """'Åben nu – til kl. 15' / 'Lukket nu – åbner i morgen kl. 9' beside the phone number.
+        """'Åben nu – til kl. 15' / 'Lukket nu – åbner i morgen kl. 9', beside the phone number.
 
-        From the opening-hours helper `bot.hours.opening_status(offer, now, language)` (branch
-        feat/contacts) once it is merged; until then, and for offers without machine-readable
-        hours, None: the card shows the `hours` words instead. `self.clock` gives "now" (tests
-        set a fixed time).
+        From `bot.hours` in the offer's own time zone; None for offers without machine-readable
+        hours (the card shows the `hours` words instead). `self.clock` gives "now" (tests fix it).
         """
-        if _opening_status is None:
-            return None
-        return _opening_status(offer, self.clock(), language, self.catalogue.time_zone_of(offer))
+        return opening_status(offer, self.clock(), language, self.catalogue.time_zone_of(offer))
 
     def result(self, state, offers: list[Offer], out_of_group: str | None, options=()) -> Reply:
         """Page 0: the best offer as one card. Later pages: the alternatives, one line each.
@@ -242,6 +236,7 @@ class Renderer:
             offers=[self.offer_view(offer, language, state.municipality) for offer in best],
             out_of_group=out_of_group,
             duty=duty,
+            known=self._known_municipalities(language),
             footer_line=self._footer_line(state, language),
             role=state.role,
         )
@@ -288,12 +283,18 @@ class Renderer:
         return say
 
     def _footer_line(self, state, language: str) -> dict[str, Any]:
+        """The line under every screen: the children's line, or for parents and staff a parent line."""
         country = (self.catalogue.country_of(state.municipality) if state is not None else None) or (
             "se" if language == "sv" else "dk"
         )
-        audience = "adults" if state is not None and state.role in ("parent", "professional") else "children"
-        line = self._footer_lines[country][audience]
-        offer = self.catalogue.offers_by_id[line["offer"]]
+        adult = state is not None and state.role in ("parent", "professional")
+        line = self._footer_lines.get(country) if adult else None
+        if line is None:
+            parent_line = self.catalogue.parent_line(country) if adult else None
+            offer = parent_line if parent_line and parent_line.contact.phone else self.catalogue.help_line(country)
+            line = {"kind": "call" if offer.contact.phone else "web"}
+        else:
+            offer = self.catalogue.offers_by_id[line["offer"]]
         name = self.words(language)["footer"].get(line.get("name", "")) or local(offer.name, language)
         return {
             "kind": line["kind"],
@@ -302,23 +303,34 @@ class Renderer:
             "web": (offer.contact.web or "").removeprefix("https://").removeprefix("www."),
         }
 
+    def _known_municipalities(self, language: str) -> str:
+        """'Aarhus, Hedensted og Norddjurs': the municipalities with local offers, from the catalogue."""
+        names = [
+            local(municipality.name, language) or ""
+            for municipality in self.catalogue.municipalities.values()
+            if municipality.local_offers
+        ]
+        short = [re.sub(r"\s+(Kommune|Municipality|kommun)$", "", name) for name in names]
+        if len(short) < 2:
+            return "".join(short)
+        return f"{', '.join(short[:-1])} {self.words(language)['and']} {short[-1]}"
+
     def _with_footer(self, text: str, state, language: str) -> str:
         return Markup(f"{text}\n\n{self.footer(state, language)}")
 
     def _check_lines(self, catalogue: Catalogue) -> dict[str, Any]:
         """Every footer line points to an offer in the catalogue, and its number is sourced there."""
-        lines = _lines()
-        for country, audiences in lines.items():
-            for audience, line in audiences.items():
-                where = f"templates/lines.yaml: {country}.{audience}"
-                offer = catalogue.offers_by_id.get(line["offer"])
-                if offer is None:
-                    raise ValueError(f"{where} names offer {line['offer']!r}, which is not in the catalogue")
-                phone = line.get("phone")
-                if phone and not _in_contact(phone, offer):
-                    raise ValueError(f"{where}: {phone} is not in {offer.id}'s contact details")
-                if line["kind"] == "call" and not (phone or offer.contact.phone):
-                    raise ValueError(f"{where}: {offer.id} has no phone number")
+        lines = _lines()["adults"]
+        for country, line in lines.items():
+            where = f"templates/lines.yaml: adults.{country}"
+            offer = catalogue.offers_by_id.get(line["offer"])
+            if offer is None:
+                raise ValueError(f"{where} names offer {line['offer']!r}, which is not in the catalogue")
+            phone = line.get("phone")
+            if phone and not _in_contact(phone, offer):
+                raise ValueError(f"{where}: {phone} is not in {offer.id}'s contact details")
+            if line["kind"] in ("call", "sms") and not (phone or offer.contact.phone):
+                raise ValueError(f"{where}: {offer.id} has no phone number")
         return lines
 
     def _address_fits(self, offer: Offer, municipality: str | None) -> bool:
