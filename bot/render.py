@@ -38,6 +38,7 @@ ROLES = ("youth", "parent", "professional")
 # Which language a reader gets when an offer text is missing in theirs: a Swedish reader is
 # better served by English than by Danish offer texts (issue 11).
 _FALLBACKS = {"da": ("da", "en", "sv"), "en": ("en", "da", "sv"), "sv": ("sv", "en", "da")}
+_REFERRAL = re.compile(r"henvisning|referral|remiss", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅÄÖ0-9])")
 
 
@@ -175,6 +176,7 @@ class Renderer:
         phone, web, email = contact.phone, contact.web, contact.email
         # `verified: public-source` (branch feat/contacts): taken from a cited public page.
         public_source = bool(getattr(offer, "has_public_source", False))
+        how = first_sentence(local(contact.how, language)) if not (phone or web or email) else None
         return {
             "id": offer.id,
             "name": local(offer.name, language),
@@ -185,7 +187,9 @@ class Renderer:
             "web": web,
             "address": contact.address if self._address_fits(offer, municipality) else None,
             # In words only where there is no number, web or e-mail to give.
-            "how": first_sentence(local(contact.how, language)) if not (phone or web or email) else None,
+            "how": how,
+            # The card says "no referral" once: not again when the words already say it.
+            "how_says_referral": bool(how and _REFERRAL.search(how)),
             "how_short": _first_clause(local(contact.how, language)),
             "hours": local(offer.hours, language),
             "open_status": self.open_status(offer, language),
