@@ -364,7 +364,7 @@ class Conversation:
         country = country_of(state.need(), self.catalogue)
         line = self.catalogue.help_line(country)  # declared in municipalities.yaml
         parent_line = self.catalogue.parent_line(country) if state.role in ("parent", "professional") else None
-        if parent_line is not None and parent_line.contact.phone:
+        if parent_line is not None:  # a parent or a teacher is pointed to the line for adults
             line = parent_line
         lines = [{"name": line.name.get(state.language), "phone": line.contact.phone}]
         state, draft = self._continue(state)
