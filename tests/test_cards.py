@@ -11,12 +11,13 @@ import itertools
 import re
 
 import pytest
+import yaml
 
 from bot.catalogue import Catalogue
 from bot.console import plain
 from bot.flow import ChatState, Conversation, Event
 from bot.guide import Guide
-from bot.render import Renderer
+from bot.render import TEMPLATES, Renderer
 
 MAX_CARD_LINES = 8
 MAX_RESULT_BUTTONS = 6
@@ -219,3 +220,22 @@ def test_open_now_stands_beside_the_phone_number_instead_of_the_hours(catalogue)
     text = plain(renderer.result(state, [catalogue.offers_by_id["dk-laegevagten-midtjylland"]], None).messages[0])
     assert "📞 70 11 31 31 – Lukket nu – åbner i morgen kl. 16" in text
     assert "Hverdage kl. 16–08" not in text
+
+
+def test_every_language_has_the_same_words():
+    """A key missing in one language would fail only that language's chats: all three carry every key."""
+
+    def keys(value, prefix=""):
+        if not isinstance(value, dict):
+            return {prefix}
+        return {key for name, item in value.items() for key in keys(item, f"{prefix}.{name}")}
+
+    words = {
+        language: yaml.safe_load((TEMPLATES / f"words.{language}.yaml").read_text(encoding="utf-8")) for language in LANGUAGES
+    }
+    # Role variants may differ (a language can word two roles alike); everything else must match.
+    roles = re.compile(r"\.(youth|parent|professional|other|self)$")
+    shapes = {language: {roles.sub("", key) for key in keys(value)} for language, value in words.items()}
+    assert shapes["en"] == shapes["da"] and shapes["sv"] == shapes["da"], {
+        language: shapes["da"] ^ shape for language, shape in shapes.items()
+    }
