@@ -26,15 +26,22 @@ class Console:
         self.conversation = conversation
         self.output = output
         self.state = ChatState(language=language)
-        self.options: list = []
+        self.options: list = []  # numbered options on screen
+        self.labelled: list = []  # options on screen that are typed as words
 
     def show(self, reply: Reply) -> None:
         for message in reply.messages:
             self.output.write(plain(message) + "\n\n")
-        self.options = [] if self.state.step == "age" else reply.option_list()
-        if self.state.step == "age":
-            ages = " ".join(option.label for option in reply.option_list() if option.label[:1].isdigit())
-            self.output.write(f"  ({ages})\n")
+        shown = reply.option_list()
+        ages = [option for option in shown if option.data.startswith("a:age:") and option.label[:1].isdigit()]
+        self.labelled = [option for option in shown if option not in ages]
+        # With ages on screen a typed number is an age, so the other options are typed as words;
+        # otherwise every option has a number. Decided by what is on screen, never by the step.
+        self.options = [] if ages else shown
+        if ages:
+            self.output.write(f"  ({' '.join(option.label for option in ages)})\n")
+            for option in self.labelled:
+                self.output.write(f"  - {option.label}\n")
         for number, option in enumerate(self.options, start=1):
             self.output.write(f"  {number}. {option.label}\n")
         self.output.write("\n")
@@ -49,7 +56,7 @@ class Console:
             if command.lower() == "/start":
                 return Event("start", argument=argument.strip())
             return Event("command", command, argument.strip())
-        matching = [option for option in self.options if option.label.casefold() == line.casefold()]
+        matching = [option for option in [*self.options, *self.labelled] if option.label.casefold() == line.casefold()]
         if matching:
             return Event("button", matching[0].data)
         return Event("text", line)

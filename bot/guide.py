@@ -48,6 +48,10 @@ class Guide:
 
     @staticmethod
     def merge(known: Need, understanding: Understanding) -> Need:
+        """The one rule for known answers and new words, used by every channel and by `route`:
+        who, how old and where stay as answered (words only fill what is missing); the topics
+        the words name are added to those known; a severity the words name ("hun hører stemmer")
+        is the newest word on it and wins."""
         topics = dict(known.topics)
         for topic, strength in understanding.topics.items():
             topics[topic] = topics.get(topic, 0.0) + strength
@@ -56,6 +60,6 @@ class Guide:
             role=known.role or understanding.role,
             age=known.age if known.age is not None else understanding.age,
             municipality=known.municipality or understanding.municipality,
-            severity=known.severity or understanding.severity,
+            severity=understanding.severity or known.severity,
             topics=topics,
         )

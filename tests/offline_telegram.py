@@ -98,8 +98,15 @@ class FakeUser:
         }
         return self._message(sticker=sticker)
 
-    def photo(self) -> dict:
-        return self._message(photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}])
+    def photo(self, caption: str | None = None) -> dict:
+        extra = {"caption": caption} if caption else {}
+        return self._message(photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}], **extra)
+
+    def edited(self, text: str) -> dict:
+        """An earlier message of this chat, changed into `text`."""
+        update = self.text(text)
+        update["edited_message"] = {**update.pop("message"), "edit_date": 1}
+        return update
 
     def voice(self) -> dict:
         return self._message(voice={"file_id": "v", "file_unique_id": "v", "duration": 1})
@@ -129,6 +136,10 @@ def update_for(user: FakeUser, step: dict, pressed_on: dict | None = None) -> di
         return user.text(f"/start {step['start']}".strip())
     if "press" in step:
         return user.press(step["press"], pressed_on)
+    if "press_old" in step:
+        return user.press(step["press_old"])
+    if "forge" in step:
+        return user.press(step["forge"])
     if "write" in step:
         return user.text(step["write"]) if step["write"] else user.text(" ")
     if "write_long" in step:
@@ -137,6 +148,10 @@ def update_for(user: FakeUser, step: dict, pressed_on: dict | None = None) -> di
         return user.text(step["command"])
     if "unsupported" in step:
         return user.sticker()
+    if "caption" in step:
+        return user.photo(step["caption"])
+    if "edited" in step:
+        return user.edited(step["edited"])
     return None
 
 

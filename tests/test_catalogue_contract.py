@@ -343,12 +343,9 @@ def test_staff_in_a_new_municipality_are_shown_its_notification_entry(knowledge_
     assert "Brug kommunens underretningsformular." in reply.messages[-1]
 
 
-# ---------------------------------------------------------------------- left for the template rewrite
-# Two places in templates/ still name catalogue facts. Strict xfail: when the rewrite fixes them,
-# these pass, and the marker must go.
+# ---------------------------------------------------------------------- the templates name no catalogue facts
 
 
-@pytest.mark.xfail(strict=True, reason="TODO(lead): messages.*.j2 names Aarhus, Hedensted and Norddjurs in the text")
 def test_the_other_municipality_text_names_a_new_municipality(knowledge_with_solby):
     conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
     seen = console_chat(
@@ -358,7 +355,6 @@ def test_the_other_municipality_text_names_a_new_municipality(knowledge_with_sol
     assert "Solby" in known
 
 
-@pytest.mark.xfail(strict=True, reason='TODO(lead): messages.*.j2 leaves out the 112 entry by its id ("dk-112", "se-112")')
 def test_a_renamed_emergency_number_is_shown_once(knowledge_copy):
     for name in ("offers.yaml", "municipalities.yaml"):
         file = knowledge_copy / name

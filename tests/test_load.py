@@ -14,7 +14,7 @@ EXPECTED_IN_ORDER = [
     "Hvor gammelt er dit barn?",
     "Skolevægringsprojektet",
     "Skolevægringsprojektet",
-    "Flere muligheder",
+    "Flere steder, der kan hjælpe",
 ]
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.console import plain
 from bot.flow import Conversation
 from bot.handlers.telegram import build_application, set_command_menu
 from bot.store import ChatKeys, MemoryStore
@@ -91,6 +92,60 @@ async def test_slet_forgets_the_chat(guide):
     await deliver(application, user.text("/slet"))
     assert await store.load(CHAT_KEYS(user.chat_id)) is None
     assert "slettet" in api.sent()[-1]["text"]
+
+
+@pytest.mark.parametrize("alias", ["/slet", "/delete", "/radera"])
+async def test_slet_keeps_only_a_chosen_language(guide, alias):
+    store = MemoryStore()
+    api, application = await started(guide, store=store)
+    user = FakeUser(language_code="da")
+    await deliver(application, user.text("/start aarhus"))
+    await deliver(application, user.text("/sprog en"))
+    await deliver(application, user.press("a:role:parent"))
+    await deliver(application, user.text(alias))
+    assert await store.load(CHAT_KEYS(user.chat_id)) == {"language": "en"}  # no answer, no update id: only the language
+    assert "deleted" in api.sent()[-1]["text"]
+    await deliver(application, user.text("/ny"))
+    assert "Who are you?" in api.sent()[-1]["text"]
+
+
+CRISIS_WORDS = "jeg vil ikke leve mere"
+
+
+def _edited_caption(user):
+    update = user.photo(caption="hej")
+    update["edited_message"] = {**update.pop("message"), "caption": CRISIS_WORDS, "edit_date": 1}
+    return update
+
+
+UPDATES_WITH_WORDS = {
+    "text": lambda user: user.text(CRISIS_WORDS),
+    "command argument": lambda user: user.text(f"/hjaelp {CRISIS_WORDS}"),
+    "start payload": lambda user: user.text(f"/start {CRISIS_WORDS}"),
+    "photo caption": lambda user: user.photo(caption=CRISIS_WORDS),
+    "edited text": lambda user: user.edited(CRISIS_WORDS),
+    "edited command": lambda user: user.edited(f"/hjaelp {CRISIS_WORDS}"),
+    "edited caption": _edited_caption,
+}
+
+
+@pytest.mark.parametrize("kind", UPDATES_WITH_WORDS)
+async def test_every_update_with_words_gets_the_crisis_answer_first(guide, kind):
+    api, application = await started(guide)
+    user = FakeUser()
+    await deliver(application, user.text("/start"))
+    await deliver(application, UPDATES_WITH_WORDS[kind](user))
+    reply = api.sent()[-1]
+    text = plain(reply["text"])
+    assert "112 –" in text and "116 111" in text, kind
+    assert "kun læse tekst" not in text and "Sådan bruger du" not in text
+    assert [button["callback_data"] for row in reply["reply_markup"]["inline_keyboard"] for button in row] == ["go", "new"]
+
+
+async def test_edited_messages_are_delivered_by_telegram(guide):
+    from bot.handlers.telegram import ALLOWED_UPDATES
+
+    assert "edited_message" in ALLOWED_UPDATES
 
 
 async def test_the_rate_limiter_is_in_place_and_replies_still_arrive(guide):

@@ -12,6 +12,7 @@ import html
 import logging
 import time
 from contextvars import ContextVar
+from typing import Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
@@ -37,8 +38,9 @@ from bot.store import ChatKeys, MemoryStore, StateStore
 
 log = logging.getLogger("trivselsguiden.telegram")
 TELEGRAM_LIMIT = 4096
-ALLOWED_UPDATES = ["message", "callback_query"]
-DELETE_COMMANDS = ("slet", "delete", "radera")
+# Edited messages too: a text changed into a cry for help must reach the crisis check.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+MAX_WORDS = 4096  # Telegram's own limit for a text or a caption
 RECENT_UPDATES = "recent_updates"  # update ids already answered, kept beside the state to skip redeliveries
 SEND_ATTEMPTS = 5
 # Set by the webhook around one update; an error handler appends to it to ask for a redelivery.
@@ -90,6 +92,7 @@ class _SharedKeyboard(InlineKeyboardMarkup):
     the result card) are sent again and again, and PTB would rebuild the dict every time."""
 
     __slots__ = ("_as_dict",)
+    _as_dict: dict[str, Any]
 
     def to_dict(self, recursive: bool = True) -> dict:
         try:
@@ -152,12 +155,16 @@ class TelegramAdapter:
         return ChatState(language=code if code in LANGUAGES else "da")
 
     async def _language(self, update: Update) -> str:
-        stored = await self.store.load(self.chat_keys(update.effective_chat.id))
+        chat = update.effective_chat
+        stored = await self.store.load(self.chat_keys(chat.id)) if chat is not None else None
         return ChatState.from_dict(stored).language if stored else self._fresh_state(update).language
 
     async def _run(self, update: Update, event: Event) -> None:
         """Load the chat's state, let the flow answer, save, send - one update of a chat at a time."""
-        chat_key = self.chat_keys(update.effective_chat.id)
+        chat = update.effective_chat
+        if chat is None:  # the handlers' filters let only chat updates through; a guard, not a path
+            return
+        chat_key = self.chat_keys(chat.id)
         started = time.perf_counter()
         async with self.store.lock(chat_key):
             if update.callback_query is not None:
@@ -169,11 +176,13 @@ class TelegramAdapter:
                 return
             state = ChatState.from_dict(stored) if stored else self._fresh_state(update)
             state, reply = self.conversation.handle(state, event)
-            if event.kind == "command" and event.value.lower().lstrip("/").split("@")[0] in DELETE_COMMANDS:
+            if reply.forget:  # the core says "delete this chat": nothing of it stays, but the chosen language
                 await self.store.delete(chat_key)
+                if state.language != self._fresh_state(update).language:
+                    await self.store.save(chat_key, {"language": state.language})
             else:
                 await self.store.save(chat_key, {**state.to_dict(), RECENT_UPDATES: [*recent, update.update_id][-16:]})
-            await self.send(update.get_bot(), update.effective_chat.id, reply)
+            await self.send(update.get_bot(), chat.id, reply)
             if self.needs is not None:
                 await self.needs.record("telegram", state, reply)
             if update.callback_query is not None:
@@ -219,26 +228,34 @@ class TelegramAdapter:
 
     # ------------------------------------------------------------------ handlers
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("start", argument=" ".join(context.args or [])[:64]))
+        await self._run(update, Event("start", argument=" ".join(context.args or [])[:MAX_WORDS]))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        text = update.effective_message.text or ""
+        text = _words_of(update.effective_message)
         command, _, argument = text.partition(" ")
-        await self._run(update, Event("command", command[:64], argument.strip()[:64]))
+        await self._run(update, Event("command", command[:64], argument.strip()[:MAX_WORDS]))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("text", update.effective_message.text or ""))
+        await self._run(update, Event("text", _words_of(update.effective_message)))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("button", (update.callback_query.data or "")[:64]))
+        data = update.callback_query.data if update.callback_query is not None else None
+        await self._run(update, Event("button", (data or "")[:64]))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._run(update, Event("unsupported"))
+        # A photo, a video or a file may carry words in its caption: the core checks them for crisis.
+        caption = update.effective_message.caption if update.effective_message is not None else None
+        await self._run(update, Event("unsupported", argument=(caption or "")[:MAX_WORDS]))
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # A changed message is read for danger only; the core answers nothing otherwise.
+        await self._run(update, Event("edited", _words_of(update.effective_message)[:MAX_WORDS]))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Nobody should tell their worries in a group: point to a private chat, once per command.
         language = self._fresh_state(update).language
-        await update.effective_message.reply_text(self.conversation.renderer.message("group_chat", language))
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(self.conversation.renderer.message("group_chat", language))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Log the kind of error only: never the message text, names or usernames.
@@ -258,6 +275,8 @@ class TelegramAdapter:
 
     def register(self, application: Application) -> None:
         private = filters.ChatType.PRIVATE
+        # First: an edited message (also an edited command) goes to the crisis check only.
+        application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, self.on_edited))
         application.add_handler(CommandHandler("start", self.on_start, filters=private))
         application.add_handler(MessageHandler(private & filters.COMMAND, self.on_command))
         application.add_handler(
@@ -266,8 +285,15 @@ class TelegramAdapter:
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, self.on_other))
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
-        # Edited messages and everything in groups without a command: a deliberate silence.
+        # Everything in groups without a command: a deliberate silence.
         application.add_error_handler(self.on_error)
+
+
+def _words_of(message) -> str:
+    """The words a message carries: its text, or a photo's or file's caption."""
+    if message is None:
+        return ""
+    return message.text or message.caption or ""
 
 
 async def set_command_menu(application: Application) -> None:
@@ -306,7 +332,8 @@ def build_application(
             builder = getattr(builder, setting)(timeout_seconds)
             builder = getattr(builder, f"get_updates_{setting}")(timeout_seconds)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder by its rate limiter's argument type; AIORateLimiter's differs.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     TelegramAdapter(conversation, store, chat_keys, needs).register(application)
     return application
