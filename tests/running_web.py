@@ -15,7 +15,7 @@ from bot.app import serve_web
 from bot.config import Settings
 from bot.console import plain
 from bot.flow import Conversation
-from tests.story import Seen, check
+from tests.story import Seen, check, event_of
 
 
 def web_settings(tmp_path, **overrides) -> Settings:
@@ -70,21 +70,9 @@ async def running_web(guide, settings: Settings):
 
 
 def payload_for(step: dict) -> dict | None:
-    """What the page's script posts for one story step (see tests/story.py)."""
-    if "start" in step:
-        return {"kind": "start", "argument": step["start"]}
-    if "press" in step:
-        return {"kind": "button", "value": step["press"]}
-    if "write" in step:
-        return {"kind": "text", "value": step["write"]}
-    if "write_long" in step:
-        return {"kind": "text", "value": ("jeg har det svært " * 400)[: step["write_long"]]}
-    if "command" in step:
-        command, _, argument = step["command"].partition(" ")
-        return {"kind": "command", "value": command, "argument": argument}
-    if "unsupported" in step:
-        return {"kind": "unsupported", "value": step["unsupported"]}
-    return None
+    """What the page's script posts for one story step (the same events as tests/story.py)."""
+    event = event_of(step)
+    return None if event is None else {"kind": event.kind, "value": event.value, "argument": event.argument}
 
 
 def seen_in_web(data: dict) -> Seen:

@@ -48,8 +48,7 @@ RATE_EVENTS, RATE_SECONDS = 20, 10.0
 # New sessions per address per minute: dropping the cookie must not get round the limit above.
 # Generous, as a school class behind one address may all open the guide at once.
 NEW_SESSIONS_PER_MINUTE = 60
-EVENT_KINDS = ("start", "command", "button", "text", "unsupported")
-DELETE_COMMANDS = ("slet", "delete", "radera")
+EVENT_KINDS = ("start", "command", "button", "text", "unsupported", "edited")
 
 
 # ---------------------------------------------------------------------- requests -> events
@@ -63,13 +62,11 @@ def event_from(kind: str, value: str, argument: str = "") -> Event | None:
         kind, value, argument = ("start", "", rest) if command.lower() == "/start" else ("command", command, rest)
     if kind == "start":
         return Event("start", argument=argument.strip()[:MAX_DATA])
-    if kind in ("command", "button"):
-        return Event(kind, value.strip()[:MAX_DATA], argument.strip()[:MAX_DATA])
-    return Event(kind, value)
-
-
-def is_delete(event: Event) -> bool:
-    return event.kind == "command" and event.value.lower().lstrip("/").split("@")[0] in DELETE_COMMANDS
+    if kind == "button":
+        return Event(kind, value.strip()[:MAX_DATA])
+    if kind == "command":  # the words after a command are read (and crisis-checked) like any text
+        return Event(kind, value.strip()[:MAX_DATA], argument.strip()[:MAX_TEXT])
+    return Event(kind, value, argument[:MAX_TEXT])
 
 
 # ---------------------------------------------------------------------- replies -> HTML
@@ -240,8 +237,10 @@ class WebChat:
             except Exception as error:  # a bug must not cost the answer: say sorry, point to 112, keep the state
                 log.error("web event failed", extra=fields(chat=key, kind=event.kind, error=type(error).__name__))
                 return state, self.apology(state)
-            if is_delete(event):
+            if reply.forget:  # the core says "delete this chat": all of it, but a language chosen on the page
                 await self.store.delete(key)
+                if state.language != language:
+                    await self.store.save(key, {"language": state.language})
             else:
                 await self.store.save(key, state.to_dict())
         if self.needs is not None:
@@ -343,7 +342,7 @@ class ChatPage(_Base):
             state, reply = await self.chat.current(session, self.language())
             return self.show(state, reply, ui_texts()[state.language]["too_fast"])
         state, reply = await self.chat.answer(session, event, self.language())
-        if is_delete(event):
+        if reply.forget and state.language == self.language():  # nothing kept: the browser drops the id too
             self.clear_cookie(COOKIE, path="/")
         self.show(state, reply)
 
@@ -382,7 +381,7 @@ class ChatApi(_Base):
         if session is None or not self.chat.rate.allow(self.chat.key(session)):
             return self.reply_error(429, ui["too_fast"])
         state, reply = await self.chat.answer(session, event, language)
-        if is_delete(event):
+        if reply.forget and state.language == self.language():  # nothing kept: the browser drops the id too
             self.clear_cookie(COOKIE, path="/")
         catalogue = self.chat.conversation.catalogue
         self.set_header("Content-Type", "application/json; charset=utf-8")
