@@ -277,11 +277,11 @@ class Evidence:
 LOWERING_CONCEPTS = frozenset(
     {"past_resolved", "past_time", "story", "game", "figurative", "death_of_other", "denial", "question", "panic"}
 )
-RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question"})
+RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
 _SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question"})
 
 
-def _explicit_kind(message: str, urgent_now: bool) -> str | None:
+def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
     """The written-out expressions: recognised as they are, whatever else the model thinks."""
     if _EMERGENCY.search(message):
         return EMERGENCY
@@ -289,7 +289,7 @@ def _explicit_kind(message: str, urgent_now: bool) -> str | None:
         return SEXUAL_ABUSE
     if _OVERDOSE.search(message):
         return OVERDOSE
-    if _SUICIDAL_EXPRESSIONS.search(message):
+    if wish_to_die:
         return SUICIDE
     if _SELF_HARM.search(message) and urgent_now:
         return SELF_HARM
@@ -351,11 +351,11 @@ def evidence(text: str) -> Evidence:
     concepts = find_concepts(message)
     literal = _FIGURATIVE.sub(" ", message)
     urgent_now = bool(_NOW.search(literal))
-    explicit_kind = _explicit_kind(literal, urgent_now)
-    rule_kind = explicit_kind or _concept_kind(concepts)
+    wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
+    rule_kind = _explicit_kind(literal, urgent_now, wish_to_die) or _concept_kind(concepts)
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
-    # a denial, grief or a general question.
-    lowered = is_lowered(concepts) and (not explicit_kind or bool(concepts & RESOLVING_CONCEPTS))
+    # a denial, grief, panic or a general question.
+    lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
     category = _category(rule_kind, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
@@ -370,11 +370,11 @@ def _category(rule_kind: str | None, lowered: bool, concepts: frozenset[str]) ->
 
 def is_lowered(concepts: frozenset[str]) -> bool:
     """Whether context lowers the risk of crisis words: see LOWERING_CONCEPTS."""
-    # Resolved, denial, grief and general questions hold even beside "now" ("har det godt nu").
+    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
     if concepts & RESOLVING_CONCEPTS:
         return True
     # A story, a game or an idiom does not outweigh a plan for tonight.
-    if concepts & {"story", "game", "figurative", "panic"} and not {"plan", "now"} <= concepts:
+    if concepts & {"story", "game", "figurative"} and not {"plan", "now"} <= concepts:
         return True
     # Something long ago is only over when nothing points to now.
     return "past_time" in concepts and not concepts & {"now", "plan"}

@@ -14,6 +14,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "models" / "safety.json"
@@ -23,16 +24,15 @@ MAX_MODEL_CHARS = 1500
 
 def char_ngrams(message: str) -> list[str]:
     """Character n-grams inside each word, padded with a space (as scikit-learn's char_wb)."""
-    grams = []
+    return [gram for word in message[:MAX_MODEL_CHARS].split() for gram in _word_ngrams(word)]
+
+
+@lru_cache(maxsize=65536)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    length = len(padded)
     low, high = NGRAM_RANGE
-    for word in message[:MAX_MODEL_CHARS].split():
-        padded = f" {word} "
-        length = len(padded)
-        for size in range(low, high + 1):
-            if size > length:
-                break
-            grams.extend(padded[start : start + size] for start in range(length - size + 1))
-    return grams
+    return tuple(padded[start : start + size] for size in range(low, min(high, length) + 1) for start in range(length - size + 1))
 
 
 @dataclass
@@ -42,10 +42,14 @@ class LinearTextModel:
     ngram_weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
     concept_weights: dict[str, float]
     intercept: float
-    thresholds: dict[str, float] = field(default_factory=dict)  # "ask", "crisis", "lowered"
+    thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
+    _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def probability(self, message: str, concepts: frozenset[str]) -> float:
-        counts = Counter(gram for gram in char_ngrams(message) if gram in self.ngram_weights)
+        counts: Counter[str] = Counter()
+        for word, times in Counter(message[:MAX_MODEL_CHARS].split()).items():
+            for gram in self._known_ngrams(word):
+                counts[gram] += times
         norm_squared = 0.0
         dot = 0.0
         for gram, count in counts.items():
@@ -56,6 +60,14 @@ class LinearTextModel:
         score = self.intercept + (dot / math.sqrt(norm_squared) if norm_squared else 0.0)
         score += sum(self.concept_weights.get(concept, 0.0) for concept in concepts)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def _known_ngrams(self, word: str) -> tuple[str, ...]:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = tuple(gram for gram in _word_ngrams(word) if gram in self.ngram_weights)
+            if len(self._cache) < 65536:
+                self._cache[word] = cached
+        return cached
 
     def to_json(self) -> dict:
         return {

@@ -57,13 +57,14 @@ def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.nd
     return np.array([[1.0 if name in found.concepts else 0.0 for name in names] for found in evidences])
 
 
-def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray) -> LinearTextModel:
+def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> LinearTextModel:
+    """TF-IDF over letter n-grams (+ the concept hits, unless `with_concepts` is off) and logistic regression."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
-    names = concept_names()
+    names = concept_names() if with_concepts else []
     vectorizer, ngram_matrix = _features(evidences)
-    features = hstack([ngram_matrix, _concept_matrix(evidences, names)]).tocsr()
+    features = hstack([ngram_matrix, _concept_matrix(evidences, names)]).tocsr() if names else ngram_matrix
     classifier = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
     classifier.fit(features, labels)
     coefficients = classifier.coef_[0]
@@ -122,6 +123,36 @@ def fit(cases: list[dict]) -> LinearTextModel:
     model = _fit_linear(evidences, labels)
     model.thresholds = _choose_thresholds(evidences, labels, _out_of_fold_probabilities(evidences, labels))
     return model
+
+
+def cross_validate(cases: list[dict], extra: list[dict] = (), folds: int = 5, seed: int = 1) -> list[dict]:
+    """Stratified k-fold over `cases` (by label and language): train on the other folds (+ `extra`),
+    score the held-out fold. Every case is scored by a model that never saw it; `extra` is only
+    ever trained on. Returns, per case, the combined risk, the rules' risk alone and the model's
+    probability alone."""
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = [f"{case['label']}-{case.get('lang')}" for case in cases]
+    results: list[dict] = [{} for _ in cases]
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(cases)), strata):
+        training = [cases[i] for i in train] + list(extra)
+        model = fit(training)
+        letters_only = _fit_linear(
+            [safety.evidence(case["text"]) for case in training],
+            np.array([1 if case["label"] == "crisis" else 0 for case in training]),
+            with_concepts=False,
+        )
+        for i in test:
+            found = safety.evidence(cases[i]["text"])
+            probability = model.probability(found.message, found.concepts)
+            results[i] = {
+                "risk": safety.decide(found, probability, model.thresholds).risk,
+                "rules_risk": safety.decide(found, None, model.thresholds).risk,
+                "probability": probability,
+                "letters_probability": letters_only.probability(found.message, frozenset()),
+            }
+    return results
 
 
 def main() -> None:
