@@ -94,7 +94,7 @@ class Lexicon:
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     """The concepts of `knowledge/safety.yaml`, all languages together (messages mix them)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return Lexicon(
         {
             name: [entry for entries in by_language.values() for entry in entries or []]

@@ -1,15 +1,20 @@
 """Train the crisis check's learned signal and write `knowledge/models/safety.json`.
 
-    python3 -m bot.train_safety        (inside the project's venv: .venv/bin/python -m bot.train_safety)
+    python3 -m bot.train_safety        (re-runs itself inside .venv, installing the dev tools if needed)
 
 Training cases: the evaluation set `tests/eval/crisis-dev.yaml` (+ `../shared/eval/`) and the
 project's own `tests/cases/safety-extra.yaml`. The decision thresholds are chosen on the training
 cases only, by an inner cross-validation (each case scored by a model that did not see it), so
 the same `fit` can be scored honestly by an outer cross-validation (tests/test_safety_cv.py).
-Needs scikit-learn and numpy (installed with the project); the bot itself does not import them.
+Needs scikit-learn (a dev tool of the project); the bot itself never imports it.
 """
 
 from __future__ import annotations
+
+if __name__ == "__main__":  # from a plain Python: re-run inside the project's venv, where scikit-learn is
+    from _bootstrap import ensure_environment
+
+    ensure_environment("dev")
 
 import itertools
 import json
