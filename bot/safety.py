@@ -257,7 +257,8 @@ def _repair_word(word: str) -> str:
 # How the rules see a message; the learned probability decides within each.
 STRONG = "strong"  # the rules see a crisis, nothing lowers it: the crisis answer, whatever the model says
 LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
-WORRYING = "worrying"  # a warning sign short of a crisis (hopelessness, a means and a time ...): at least ask
+HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
+WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model decides
 OTHER = "other"  # nothing the rules know: only the model can raise it
 
 
@@ -324,7 +325,7 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
 def _worrying(concepts: frozenset[str]) -> bool:
     """Warning signs that are not a crisis on their own: worth asking about directly."""
     return bool(
-        concepts & {"hopeless", "farewell", "self_harm_act", "fresh_injury", "abuse_act", "violence_act"}
+        concepts & {"farewell", "self_harm_act", "fresh_injury", "abuse_act", "violence_act"}
         or ("means" in concepts and concepts & {"now", "wish", "plan"})
         or {"plan", "now"} <= concepts
         or {"overdose_take", "overdose_substance"} <= concepts
@@ -365,7 +366,11 @@ def evidence(text: str) -> Evidence:
 def _category(rule_kind: str | None, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
         return LOWERED if lowered else STRONG
-    return WORRYING if _worrying(concepts) and not lowered else OTHER
+    if lowered:
+        return OTHER
+    if "hopeless" in concepts:
+        return HOPELESS
+    return WORRYING if _worrying(concepts) else OTHER
 
 
 def is_lowered(concepts: frozenset[str]) -> bool:
@@ -389,13 +394,15 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float]) 
         return "crisis"
     if probability >= thresholds["crisis"] and category != OTHER:  # the model alone only ever asks
         return "crisis"
+    if category == HOPELESS:
+        return "ask"
     ask_at = {LOWERED: thresholds["lowered"], WORRYING: thresholds["worrying"]}.get(category, thresholds["ask"])
     return "ask" if probability >= ask_at else "none"
 
 
 def decide(found: Evidence, probability: float | None, thresholds: dict[str, float]) -> CrisisCheck:
     if probability is None:  # no model shipped: the rules alone, asking whenever they are unsure
-        level = {STRONG: "crisis", WORRYING: "ask", LOWERED: "ask"}.get(found.category, "none")
+        level = {STRONG: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(found.category, "none")
     else:
         level = risk_level(found.category, probability, thresholds)
     if level == "crisis":

@@ -33,7 +33,7 @@ EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
 # Targets the thresholds are chosen for, with a margin below the acceptance limits (2% and 6%).
 CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.05
-_GRID = [round(float(value), 2) for value in np.arange(0.2, 0.96, 0.05)]
+_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.96, 0.05)]  # the model at least as sure as not
 
 
 def dev_cases() -> list[dict]:
@@ -80,13 +80,17 @@ def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_conce
     return LinearTextModel(ngram_weights, concept_weights, float(classifier.intercept_[0]))
 
 
-def _out_of_fold_probabilities(evidences: list[safety.Evidence], labels: np.ndarray, folds: int = 5) -> np.ndarray:
+def _out_of_fold_probabilities(
+    evidences: list[safety.Evidence], labels: np.ndarray, extra: tuple[list, np.ndarray], folds: int = 5
+) -> np.ndarray:
+    """Each case's probability from a model trained on the other folds (+ the extra cases)."""
     from sklearn.model_selection import StratifiedKFold
 
+    extra_evidences, extra_labels = extra
     probabilities = np.zeros(len(evidences))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        model = _fit_linear([evidences[i] for i in train], labels[train])
+        model = _fit_linear([evidences[i] for i in train] + extra_evidences, np.concatenate([labels[train], extra_labels]))
         for i in test:
             probabilities[i] = model.probability(evidences[i].message, evidences[i].concepts)
     return probabilities
@@ -109,7 +113,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             ask_threshold = np.where(
                 category == safety.LOWERED, lowered_at, np.where(category == safety.WORRYING, worrying_at, ask_at)
             )
-            flagged = crisis | (probabilities >= ask_threshold)
+            flagged = crisis | (category == safety.HOPELESS) | (probabilities >= ask_threshold)
             calm_crisis = (crisis & is_calm).sum() / calm_count
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them (possible on a small fold): the least excess.
@@ -121,12 +125,18 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     return best
 
 
-def fit(cases: list[dict]) -> LinearTextModel:
-    """Train on these cases only: the model, then its thresholds by inner cross-validation."""
-    evidences = [safety.evidence(case["text"]) for case in cases]
-    labels = np.array([1 if case["label"] == "crisis" else 0 for case in cases])
-    model = _fit_linear(evidences, labels)
-    model.thresholds = _choose_thresholds(evidences, labels, _out_of_fold_probabilities(evidences, labels))
+def _labelled(cases: list[dict]) -> tuple[list[safety.Evidence], np.ndarray]:
+    return [safety.evidence(case["text"]) for case in cases], np.array([int(case["label"] == "crisis") for case in cases])
+
+
+def fit(cases: list[dict], extra: list[dict] = ()) -> LinearTextModel:
+    """Train on `cases` + `extra` only. The thresholds are chosen on `cases` (evaluation-style
+    messages) by inner cross-validation; `extra` only ever adds training examples."""
+    evidences, labels = _labelled(cases)
+    extra_evidences, extra_labels = _labelled(list(extra))
+    model = _fit_linear(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
+    probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
+    model.thresholds = _choose_thresholds(evidences, labels, probabilities)
     return model
 
 
@@ -141,13 +151,9 @@ def cross_validate(cases: list[dict], extra: list[dict] = (), folds: int = 5, se
     results: list[dict] = [{} for _ in cases]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(cases)), strata):
-        training = [cases[i] for i in train] + list(extra)
-        model = fit(training)
-        letters_only = _fit_linear(
-            [safety.evidence(case["text"]) for case in training],
-            np.array([1 if case["label"] == "crisis" else 0 for case in training]),
-            with_concepts=False,
-        )
+        training = [cases[i] for i in train]
+        model = fit(training, extra)
+        letters_only = _fit_linear(*_labelled(training + list(extra)), with_concepts=False)
         for i in test:
             found = safety.evidence(cases[i]["text"])
             probability = model.probability(found.message, found.concepts)
@@ -161,12 +167,13 @@ def cross_validate(cases: list[dict], extra: list[dict] = (), folds: int = 5, se
 
 
 def main() -> None:
-    cases = dev_cases() + extra_cases()
-    model = fit(cases)
+    cases, extra = dev_cases(), extra_cases()
+    model = fit(cases, extra)
     MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
     MODEL_FILE.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     size = MODEL_FILE.stat().st_size // 1024
-    print(f"trained on {len(cases)} cases; {len(model.ngram_weights)} n-grams; thresholds {model.thresholds}; {size} KB")
+    print(f"trained on {len(cases)} + {len(extra)} extra cases; {len(model.ngram_weights)} n-grams; {size} KB")
+    print(f"thresholds: {model.thresholds}")
 
 
 if __name__ == "__main__":
