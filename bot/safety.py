@@ -258,7 +258,7 @@ def _repair_word(word: str) -> str:
 STRONG = "strong"  # the rules see a crisis, nothing lowers it: the crisis answer, whatever the model says
 LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
-WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model decides
+WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
 OTHER = "other"  # nothing the rules know: only the model can raise it
 
 
@@ -392,7 +392,9 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float]) 
     """Rules for what must never be missed, the learned probability for `ask` and `crisis`."""
     if category == STRONG:
         return "crisis"
-    if probability >= thresholds["crisis"] and category != OTHER:  # the model alone only ever asks
+    # The crisis answer needs the rules to see a crisis; the model can confirm one they see in a
+    # lowering context, and otherwise only ever makes the guide ask.
+    if probability >= thresholds["crisis"] and category == LOWERED:
         return "crisis"
     if category == HOPELESS:
         return "ask"

@@ -106,7 +106,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
     for crisis_at in _GRID:
-        crisis = (category == safety.STRONG) | ((probabilities >= crisis_at) & (category != safety.OTHER))
+        crisis = (category == safety.STRONG) | ((probabilities >= crisis_at) & (category == safety.LOWERED))
         for lowered_at, worrying_at, ask_at in itertools.product(_GRID, repeat=3):
             if max(lowered_at, worrying_at, ask_at) > crisis_at:
                 continue
