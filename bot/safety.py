@@ -317,6 +317,8 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return SUICIDE
     if "burden" in concepts or ("method_question" in concepts and "means" in concepts):
         return SUICIDE
+    if {"means", "plan"} <= concepts and concepts & {"now", "wish", "overdose_amount"}:  # gathering a means
+        return SUICIDE
     if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other"}:
         return SUICIDE
     return None
@@ -378,8 +380,8 @@ def is_lowered(concepts: frozenset[str]) -> bool:
     # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
     if concepts & RESOLVING_CONCEPTS:
         return True
-    # A story, a game or an idiom does not outweigh a plan for tonight.
-    if concepts & {"story", "game", "figurative"} and not {"plan", "now"} <= concepts:
+    # A story, a game or an idiom does not outweigh a plan for tonight, nor a threat with a weapon.
+    if concepts & {"story", "game", "figurative"} and not ({"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts):
         return True
     # Something long ago is only over when nothing points to now.
     return "past_time" in concepts and not concepts & {"now", "plan"}

@@ -8,6 +8,7 @@ concept, against the folded form of a message (`bot.text.normalise`). The rules 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,16 +92,34 @@ class Lexicon:
         return frozenset(found)
 
 
+class LexiconError(ValueError):
+    """knowledge/safety.yaml cannot be read: the message names the file and, where known, the line."""
+
+
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     """The concepts of `knowledge/safety.yaml`, all languages together (messages mix them)."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return Lexicon(
-        {
-            name: [entry for entries in by_language.values() for entry in entries or []]
-            for name, by_language in data["concepts"].items()
-        }
-    )
+    try:
+        with path.open(encoding="utf-8") as stream:  # a stream, so YAML errors name the file
+            data = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        concepts = data["concepts"]
+        return Lexicon(
+            {
+                name: [str(entry) for entries in by_language.values() for entry in entries or []]
+                for name, by_language in concepts.items()
+            }
+        )
+    except yaml.YAMLError as error:
+        raise LexiconError(f"{path}: {error}") from error
+    except (TypeError, KeyError, AttributeError) as error:
+        raise LexiconError(
+            f"{path}: expected `concepts:` with, for each concept, lists of words per language ({error})"
+        ) from error
+
+
+def lexicon_digest(path: Path = LEXICON_FILE) -> str:
+    """A fingerprint of the lexicon file: the model records the one it was trained with."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def concept_names() -> list[str]:

@@ -43,6 +43,7 @@ class LinearTextModel:
     concept_weights: dict[str, float]
     intercept: float
     thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
+    lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def probability(self, message: str, concepts: frozenset[str]) -> float:
@@ -75,6 +76,7 @@ class LinearTextModel:
             "ngram_range": list(NGRAM_RANGE),
             "intercept": self.intercept,
             "thresholds": self.thresholds,
+            "lexicon_digest": self.lexicon_digest,
             "concepts": self.concept_weights,
             "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
         }
@@ -86,6 +88,7 @@ class LinearTextModel:
             concept_weights=dict(data["concepts"]),
             intercept=float(data["intercept"]),
             thresholds=dict(data["thresholds"]),
+            lexicon_digest=data.get("lexicon_digest", ""),
         )
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 
 from bot import safety
-from bot.safety_concepts import concept_names
+from bot.safety_concepts import concept_names, lexicon_digest
 from bot.safety_model import MODEL_FILE, LinearTextModel, char_ngrams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +137,7 @@ def fit(cases: list[dict], extra: list[dict] = ()) -> LinearTextModel:
     model = _fit_linear(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
     probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
     model.thresholds = _choose_thresholds(evidences, labels, probabilities)
+    model.lexicon_digest = lexicon_digest()
     return model
 
 
