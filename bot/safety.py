@@ -315,7 +315,7 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return VIOLENCE
     if "dying" in concepts and concepts & _SUICIDE_COMPANIONS:
         return SUICIDE
-    if "burden" in concepts or ("method_question" in concepts and "means" in concepts):
+    if concepts & {"burden", "passive_wish"} or ("method_question" in concepts and "means" in concepts):
         return SUICIDE
     if {"means", "plan"} <= concepts and concepts & {"now", "wish", "overdose_amount"}:  # gathering a means
         return SUICIDE
@@ -356,6 +356,7 @@ def evidence(text: str) -> Evidence:
     urgent_now = bool(_NOW.search(literal))
     wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
     rule_kind = _explicit_kind(literal, urgent_now, wish_to_die) or _concept_kind(concepts)
+    wish_to_die = wish_to_die and "self" in concepts  # said by the writer, not by someone in a film
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
