@@ -381,8 +381,11 @@ def is_lowered(concepts: frozenset[str]) -> bool:
     # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
     if concepts & RESOLVING_CONCEPTS:
         return True
-    # A story, a game or an idiom does not outweigh a plan for tonight, nor a threat with a weapon.
-    if concepts & {"story", "game", "figurative"} and not ({"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts):
+    # A story, a game, an idiom or an accident does not outweigh a plan for tonight, a threat with a
+    # weapon, or feeling a burden.
+    if concepts & {"story", "game", "figurative", "accident"} and not (
+        {"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts or concepts & {"burden", "passive_wish"}
+    ):
         return True
     # Something long ago is only over when nothing points to now.
     return "past_time" in concepts and not concepts & {"now", "plan"}
