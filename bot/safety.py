@@ -212,7 +212,7 @@ _FIGURATIVE = _compile(
     r"\bved at doe af\b",
     r"\bdying (of|from) (laughter|embarrassment|boredom)\b|\bdying to\b|\bkill(ing|ed)? it\b|\bkill time\b",
     r"\b(i died|i am dead|im dead) (laughing|lol)\b|\blol\b",
-    r"\bdoer av skratt\b|\bdo av skratt\b",
+    r"\b(doer|do|doe) av (skratt|pinsamhet|skam|tristess|traakighet)\b",
     r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
     r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
     r"\bdet (her )?slaar mig ihjel\b",
