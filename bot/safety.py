@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.safety_concepts import find_concepts
+from bot.safety_model import LinearTextModel, load_model
 from bot.text import fold, normalise
 
 SUICIDE = "suicide"
@@ -203,15 +205,6 @@ _ABOUT_OTHER = _compile(
     r"\b(hun|han|she|he|hon) (siger|skriver|sagde|skrev|says|said|writes|wrote|saeger|sa|skriver)\b",
 )
 
-# Hopelessness without a word for dying: not a crisis answer, but a direct question.
-_HOPELESS = _compile(
-    r"\bkan ikke (mere|klare det)\b",
-    r"\borker ikke (mere|mer)\b",
-    r"\bcan'?t (take it|do this|go on) ?(any ?more)?\b",
-    r"\borkar inte (mer|laengre)\b",
-    r"\bklarar inte (mer|av det)\b",
-)
-
 # Figurative speech removed before matching: "jeg dør af grin" is laughter, not danger.
 _FIGURATIVE = _compile(
     r"\b(doe|doer|dor|do) af (grin|griner|latter|skam|kedsomhed|sult|varme|traethed|nervoesitet|spaending)\b",
@@ -219,7 +212,7 @@ _FIGURATIVE = _compile(
     r"\bved at doe af\b",
     r"\bdying (of|from) (laughter|embarrassment|boredom)\b|\bdying to\b|\bkill(ing|ed)? it\b|\bkill time\b",
     r"\b(i died|i am dead|im dead) (laughing|lol)\b|\blol\b",
-    r"\bdoer av skratt\b|\bdo av skratt\b",
+    r"\b(doer|do|doe) av (skratt|pinsamhet|skam|tristess|traakighet)\b",
     r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
     r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
     r"\bdet (her )?slaar mig ihjel\b",
@@ -261,32 +254,190 @@ def _repair_word(word: str) -> str:
     return word
 
 
+# How the rules see a message; the learned probability decides within each.
+STRONG = "strong"  # the rules see a crisis, nothing lowers it: the crisis answer, whatever the model says
+LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
+HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
+WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
+OTHER = "other"  # nothing the rules know: only the model can raise it
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the rules found in one message, before the learned model is asked."""
+
+    message: str  # normalised
+    concepts: frozenset[str]
+    rule_kind: str | None  # a crisis the rules recognise on their own
+    category: str  # STRONG, LOWERED, WORRYING or OTHER
+    about_other: bool
+    urgent: bool
+
+
+# Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
+LOWERING_CONCEPTS = frozenset(
+    {"past_resolved", "past_time", "story", "game", "figurative", "death_of_other", "denial", "question", "panic"}
+)
+RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
+_SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question"})
+
+
+def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
+    """The written-out expressions: recognised as they are, whatever else the model thinks."""
+    if _EMERGENCY.search(message):
+        return EMERGENCY
+    if _SEXUAL_ABUSE.search(message):
+        return SEXUAL_ABUSE
+    if _OVERDOSE.search(message):
+        return OVERDOSE
+    if wish_to_die:
+        return SUICIDE
+    if _SELF_HARM.search(message) and urgent_now:
+        return SELF_HARM
+    if _VIOLENCE.search(message):
+        return VIOLENCE
+    if _bare_suicide_keyword_counts(message):
+        return SUICIDE
+    return None
+
+
+def _concept_kind(concepts: frozenset[str]) -> str | None:
+    """Concepts combined into a crisis: dying with a wish, a time or a plan; an act with its harm ..."""
+    if "emergency_sign" in concepts:
+        return EMERGENCY
+    if "abuse_act" in concepts and "perpetrator" in concepts:
+        return SEXUAL_ABUSE
+    if {"overdose_take", "overdose_substance", "overdose_amount"} <= concepts:
+        return OVERDOSE
+    if {"self_harm_act", "fresh_injury"} <= concepts:
+        return SELF_HARM
+    if "violence_act" in concepts and ("now" in concepts or "perpetrator" in concepts):
+        return VIOLENCE
+    if "dying" in concepts and concepts & _SUICIDE_COMPANIONS:
+        return SUICIDE
+    if concepts & {"burden", "passive_wish"} or ("method_question" in concepts and "means" in concepts):
+        return SUICIDE
+    if {"means", "plan"} <= concepts and concepts & {"now", "wish", "overdose_amount"}:  # gathering a means
+        return SUICIDE
+    if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other"}:
+        return SUICIDE
+    return None
+
+
+def _worrying(concepts: frozenset[str]) -> bool:
+    """Warning signs that are not a crisis on their own: worth asking about directly."""
+    return bool(
+        concepts & {"farewell", "self_harm_act", "fresh_injury", "abuse_act", "violence_act"}
+        or ("means" in concepts and concepts & {"now", "wish", "plan"})
+        or {"plan", "now"} <= concepts
+        or {"overdose_take", "overdose_substance"} <= concepts
+    )
+
+
+def _hinted_kind(concepts: frozenset[str]) -> str:
+    """The kind for a crisis only the model saw: the most fitting concept, else suicide."""
+    for concept, kind in (
+        ("emergency_sign", EMERGENCY),
+        ("abuse_act", SEXUAL_ABUSE),
+        ("overdose_substance", OVERDOSE),
+        ("self_harm_act", SELF_HARM),
+        ("violence_act", VIOLENCE),
+    ):
+        if concept in concepts and not ("dying" in concepts and kind in (SELF_HARM, VIOLENCE)):
+            return kind
+    return SUICIDE
+
+
+def evidence(text: str) -> Evidence:
+    """Normalise and apply the rules (everything but the learned model)."""
+    message = " ".join(_repair_keywords(normalise(text).split()))
+    concepts = find_concepts(message)
+    literal = _FIGURATIVE.sub(" ", message)
+    urgent_now = bool(_NOW.search(literal))
+    wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
+    rule_kind = _explicit_kind(literal, urgent_now, wish_to_die) or _concept_kind(concepts)
+    wish_to_die = wish_to_die and "self" in concepts  # said by the writer, not by someone in a film
+    # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
+    # a denial, grief, panic or a general question.
+    lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
+    category = _category(rule_kind, lowered, concepts)
+    about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
+    urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
+    return Evidence(message, concepts, rule_kind, category, about_other, urgent)
+
+
+def _category(rule_kind: str | None, lowered: bool, concepts: frozenset[str]) -> str:
+    if rule_kind:
+        return LOWERED if lowered else STRONG
+    if lowered:
+        return OTHER
+    if "hopeless" in concepts:
+        return HOPELESS
+    return WORRYING if _worrying(concepts) else OTHER
+
+
+def is_lowered(concepts: frozenset[str]) -> bool:
+    """Whether context lowers the risk of crisis words: see LOWERING_CONCEPTS."""
+    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
+    if concepts & RESOLVING_CONCEPTS:
+        return True
+    # A story, a game, an idiom or an accident does not outweigh a plan for tonight, a threat with a
+    # weapon, or feeling a burden.
+    if concepts & {"story", "game", "figurative", "accident"} and not (
+        {"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts or concepts & {"burden", "passive_wish"}
+    ):
+        return True
+    # Something long ago is only over when nothing points to now.
+    return "past_time" in concepts and not concepts & {"now", "plan"}
+
+
+DEFAULT_THRESHOLDS = {"crisis": 0.8, "lowered": 0.7, "worrying": 0.3, "ask": 0.5}
+
+
+def risk_level(category: str, probability: float, thresholds: dict[str, float]) -> str:
+    """Rules for what must never be missed, the learned probability for `ask` and `crisis`."""
+    if category == STRONG:
+        return "crisis"
+    # The crisis answer needs the rules to see a crisis; the model can confirm one they see in a
+    # lowering context, and otherwise only ever makes the guide ask.
+    if probability >= thresholds["crisis"] and category == LOWERED:
+        return "crisis"
+    if category == HOPELESS:
+        return "ask"
+    ask_at = {LOWERED: thresholds["lowered"], WORRYING: thresholds["worrying"]}.get(category, thresholds["ask"])
+    return "ask" if probability >= ask_at else "none"
+
+
+def decide(found: Evidence, probability: float | None, thresholds: dict[str, float]) -> CrisisCheck:
+    if probability is None:  # no model shipped: the rules alone, asking whenever they are unsure
+        level = {STRONG: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(found.category, "none")
+    else:
+        level = risk_level(found.category, probability, thresholds)
+    if level == "crisis":
+        return CrisisCheck(found.rule_kind or _hinted_kind(found.concepts), found.about_other, found.urgent)
+    if level == "ask":
+        return CrisisCheck(None, found.about_other, uncertain=True)
+    return NO_CRISIS
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_model() -> LinearTextModel | None:
+    return load_model()
+
+
+def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
+    """The crisis check with a given model (cross-validation passes its own)."""
+    if not text or not text.strip():
+        return NO_CRISIS
+    found = evidence(text)
+    probability = model.probability(found.message, found.concepts) if model else None
+    thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
+    return decide(found, probability, thresholds)
+
+
 def check(text: str) -> CrisisCheck:
     """Look for danger to life or safety in a message. Always cheap; always first."""
-    if not text:
-        return NO_CRISIS
-    message = " ".join(_repair_keywords(normalise(text).split()))
-    message = _FIGURATIVE.sub(" ", message)
-    about_other = bool(_ABOUT_OTHER.search(message))
-    urgent_now = bool(_NOW.search(message))
-
-    if _EMERGENCY.search(message):
-        return CrisisCheck(EMERGENCY, about_other, urgent=True)
-    if _SEXUAL_ABUSE.search(message):
-        return CrisisCheck(SEXUAL_ABUSE, about_other, urgent=True)
-    if _OVERDOSE.search(message):
-        return CrisisCheck(OVERDOSE, about_other, urgent=True)
-    if _SUICIDAL_EXPRESSIONS.search(message):
-        return CrisisCheck(SUICIDE, about_other, urgent=urgent_now)
-    if _SELF_HARM.search(message) and urgent_now:
-        return CrisisCheck(SELF_HARM, about_other, urgent=True)
-    if _VIOLENCE.search(message):
-        return CrisisCheck(VIOLENCE, about_other, urgent=urgent_now)
-    if _bare_suicide_keyword_counts(message):
-        return CrisisCheck(SUICIDE, about_other, urgent=urgent_now)
-    if _HOPELESS.search(message):
-        return CrisisCheck(None, about_other, uncertain=True)
-    return NO_CRISIS
+    return assess(text, shipped_model())
 
 
 def _bare_suicide_keyword_counts(message: str) -> bool:

@@ -1,0 +1,302 @@
+"""FROZEN BASELINE for bench/bench_safety.py: the regex-only crisis check as it was on main at
+commit e52aa4b (before issue 8). Do not edit; it is here to be measured beside bot/safety.py.
+
+Crisis detection: runs first on every free text, before anything else looks at it.
+
+A miss is worse than a false alarm, so the patterns are wide; false alarms are kept down by
+what the research on keyword lists names as their failures (see national-lines.md):
+figurative speech ("jeg dør af grin"), other people's stories (a book, a film, a grandparent
+who died long ago), negation ("jeg har aldrig tænkt på selvmord") and professionals asking
+how to talk about a subject. Those exclusions only ever silence the bare keywords
+("selvmord", "suicide"): a first-person expression of wanting to die is never excused.
+
+Patterns are written in plain Danish/English/Swedish and folded at import, so they meet the
+message in the same form (`bot.text.normalise`). Method words are recognised so the answer
+can be more urgent, and are never repeated back to the user.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.text import fold, normalise
+
+SUICIDE = "suicide"
+SELF_HARM = "self_harm"
+OVERDOSE = "overdose"
+SEXUAL_ABUSE = "sexual_abuse"
+VIOLENCE = "violence"
+EMERGENCY = "emergency"  # a life in danger right now: hanged, unconscious, not breathing, bleeding heavily
+CRISIS_KINDS = (EMERGENCY, SUICIDE, SELF_HARM, OVERDOSE, SEXUAL_ABUSE, VIOLENCE)
+
+
+@dataclass(frozen=True)
+class CrisisCheck:
+    kind: str | None = None
+    about_other: bool = False  # said about a friend, a sibling, a pupil ...
+    urgent: bool = False  # a method, a plan or "now" was named
+    uncertain: bool = False  # no crisis found, but worrying enough to ask directly ("kan ikke mere")
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.kind is not None
+
+    @property
+    def risk(self) -> str:
+        """`crisis`: crisis answer first; `ask`: ask directly whether a life is in danger; `none`: go on."""
+        if self.kind is not None:
+            return "crisis"
+        return "ask" if self.uncertain else "none"
+
+
+NO_CRISIS = CrisisCheck()
+
+
+def _compile(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fold(pattern)})" for pattern in patterns))
+
+
+# "Wanting to die" said in the first or third person. Never excused by context.
+_SUICIDAL_EXPRESSIONS = _compile(
+    # Danish
+    r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
+    r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
+    r"\bikke (lyst|kraefter) til at leve\b",
+    r"\b(vil|ville|skal|oensker at|oensker|lyst til at|har lyst til at|gerne|bare|hellere) (jeg |hun |han |du )?(gerne |bare |hellere )*(doe|doer)\b(?! af)",
+    r"\b(vil|ville|gider|orker|magter|kan) (jeg|hun|han|du) ikke (at )?leve\b",
+    r"\b(oensker?|gid|bare) (at )?(jeg|hun|han) (var|er|vaer|bare var) (doed|dod|doede)\b",
+    r"\bbedre (hvis|at) (jeg|hun|han) (var|er|var helt) (doed|vaek|vaek for altid)\b",
+    r"\b(bedre|bedst) (af )?uden mig\b",
+    r"\b(ville oenske|oensker|gid) (at )?jeg (ikke )?(fandtes|eksisterede|var foedt)\b",
+    r"\bikke (at )?(vaagne|vaagner) (op )?(igen|mere)\b",
+    r"\b(forsvinde|vaek) for altid\b",
+    r"\b(vil|ville|skal|har lyst til at) bare forsvinde\b",
+    r"\bslaa (mig|sig|dig) (selv )?ihjel\b",
+    r"\b(draebe|slaa ihjel|skade) (mig|sig) selv\b",
+    r"\b(ende|afslutte) (det hele|mit liv|livet)\b",
+    r"\bgoere en ende paa (det|det hele|mit liv|livet)\b",
+    r"\b(afskedsbrev|farvelbrev)",
+    r"\b(ingen|ikke nogen) (grund|mening) (til|med) at leve\b",
+    r"\bikke noget at leve for\b",
+    r"\blivet er ikke vaerd at leve\b",
+    r"\b(haenge|skyde|draebe) mig\b",
+    r"\b(springe|hoppe|kaste mig) (ud )?(fra|foran|ud foran|ud fra)\b",
+    r"\btaenker (paa|at) (at )?(doe|do)\b",
+    r"\btanker om at (doe|do)\b",
+    r"\bselvmordstank|\bselvmordsfor(s|)oeg|\bselvmordstruet",
+    # English
+    r"\bkill (myself|herself|himself|themself|themselves)\b",
+    r"\b(end|take) (my|her|his|their) (own )?life\b",
+    r"\b(want|wants|wanted|going) to die\b",
+    r"\bwish (i|she|he) (was|were) dead\b",
+    r"\bbetter off (dead|without me)\b",
+    r"\b(do not|does not|dont) want to (live|be alive|be here|exist|wake up)\b",
+    r"\bno (reason|point) (to|in) (live|living)\b",
+    r"\bnot worth living\b",
+    r"\b(disappear|gone) forever\b",
+    r"\b(suicide|goodbye) (note|letter)\b",
+    r"\b(hang|shoot) myself\b",
+    r"\bsuicidal thoughts\b|\bthinking about (suicide|dying)\b",
+    # Swedish
+    r"\bta livet av (mig|sig|dig)\b",
+    r"\b(vill|ville|vil) (bara )?(do|doe)\b",
+    r"\b(vill|orkar) inte leva\b",
+    r"\bdoda mig sjalv\b|\bdoeda mig sjaelv\b",
+    r"\bbaettre utan mig\b|\bbattre utan mig\b",
+    r"\bfoersvinna foer alltid\b",
+    r"\bsjaelvmordstank",
+)
+
+# Someone's life is in danger this minute: 112 before anything else, whoever it is about.
+_EMERGENCY = _compile(
+    r"\b(haengt|haenge|haengde) (sig|mig)\b(?! (i|fast|op|ved)\b)",  # da/sv; not "hænger sig i detaljer"
+    r"\b(er|ligger|blev) (helt )?bevidstloes\b|\bbevidstloes\b",
+    r"\b(traekker|traek) ikke (vejret|vejr)\b|\bkan ikke (faa|traekke) vejret\b(?! (naar|når) jeg)",
+    r"\bkan ikke (vaekke|faa liv i) (ham|hende|ham op|hende op)\b",
+    r"\bbloeder (meget|voldsomt|kraftigt|helt vildt|rigtig meget)\b",
+    r"\b(hanged|hung) (himself|herself|myself|themselves)\b|\btried to hang\b",
+    r"\b(is|s|was) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
+    r"\bbleeding (a lot|heavily|badly|so much)\b",
+    r"\bmedvetsloes\b|\bandas inte\b|\bgaar inte att vaecka\b",
+    r"\bbloeder (mycket|kraftigt|jaettemycket)\b",
+)
+
+# Bare keywords: strong, but a book report or a question about teaching them is not a crisis.
+_SUICIDE_KEYWORDS = _compile(r"\bselvmord", r"\bsuicid", r"\bsjaelvmord", r"\bselvmorder")
+
+# Self-harm counts as a crisis when it is happening now or is severe; a young person telling
+# that they cut when sad is routed to treatment (the evaluation cases say so), not to 112.
+_SELF_HARM = _compile(
+    r"\bskae?r(er|e|t)? (i )?(mig|sig|dig|mine|min|hans|hendes|armen|armene|benene)\b",
+    r"\bskaaret (i )?(mig|sig|dig)\b",
+    r"\bcutte[rt]?\b|\bcuttede\b",
+    r"\bselvskade",
+    r"\bbraendt? (mig|sig) selv\b",
+    r"\b(cut|cutting|cuts|burn|burning|burned|hurt|hurting) (myself|herself|himself)\b",
+    r"\bself ?harm",
+    r"\bskaer (mig|sig|dig)\b|\bskadar (mig|sig|dig)( sjaelv)?\b|\bskurit (mig|sig)\b|\bsjaelvskad",
+)
+_NOW = _compile(
+    r"\blige nu\b",
+    r"\bnu\b",
+    r"\bbloeder\b",
+    r"\bbloedning",
+    r"\bbloed\b",
+    r"\bdybt\b",
+    r"\bstopper ikke\b",
+    r"\bhar lige\b",
+    r"\bi aften\b",
+    r"\bi nat\b",
+    r"\bsyning|\bsy(es)?\b",
+    r"\bright now\b",
+    r"\bjust (cut|did)\b",
+    r"\bbleeding\b",
+    r"\bdeep\b",
+    r"\bstitches\b",
+    r"\btonight\b",
+    r"\bjust nu\b",
+    r"\bbloeder\b",
+    r"\bikvaell\b",
+)
+
+_OVERDOSE = _compile(
+    r"\b(taget|tog|tager|slugt|slugte|spist|spiste|indtaget|skal tage|vil tage|tage|sluge) "
+    r"(en masse|mange|alle|alle mine|alle mors|alle fars|et helt|en hel|en pakke|en hel pakke|for mange|\d+|masser af|flere) "
+    r"(af )?(mine |hendes |hans |mors |fars )?(piller|pille|panodil|pamol|paracetamol|ibuprofen|pinex|tabletter|sovepiller|medicin|piler)\b",
+    r"\boverdosis\b|\boverdose\b|\boverdosed\b",
+    r"\b(took|taken|take|swallowed|swallow) (a lot of|too many|lots of|all|all my|all of my|all the|\d+|a bunch of|a whole bottle of|loads of) (pills|tablets|painkillers|paracetamol|ibuprofen|sleeping pills|meds)\b",
+    r"\b(tagit|tog|ta) (massa|en massa|manga|maanga|alla|\d+|foer maanga) (tabletter|piller|medicin)\b",
+)
+
+_SEXUAL_ABUSE = _compile(
+    r"\b(roerer|roer|roerte|befamler|befamlede|befoeler|befoelte|famler) (ved )?(mig|min krop|mine|hende|ham|os)\b",
+    r"\bmisbrug(er|te|t)? (mig|hende|ham|os) seksuelt\b|\bseksuelt misbrug|\bseksuel(le|t)? (overgreb|misbrug)",
+    r"\boverfald(et|t)? seksuelt|\bvoldtag|\bvoldtaegt",
+    r"\btvinge?r? (mig|hende|ham) til (at )?(have sex|roere|sutte|kysse|klaede|tage toejet af|vise)",
+    r"\btvunget (mig )?til (sex|at roere|at have sex)",
+    r"\btruer med at (dele|sende|lægge ud) (mine |nogle )?(noegenbilleder|billeder af mig noegen|nudes)",
+    r"\b(touches|touched|touching|molests|molested|abuses|abused) me\b",
+    r"\bsexually abus|\bmolest|\braped\b|\brape\b|\bmade me (touch|do sexual)",
+    r"\b(forces|forced|makes) me (to )?(have sex|touch|undress)",
+    r"\btafsar paa mig\b|\broer vid mig\b|\bvaaldtog\b|\bvaaldtaekt|\bsexuella oevergrepp|\butnyttjad sexuellt",
+)
+
+_VIOLENCE = _compile(
+    r"\b(slaar|slog|sparker|sparkede|banker|bankede|taesker|taeskede|taever|taevede|kvaeler|kvalte|sparkede|skubber|brænder) "
+    r"(mig|os|min soen|min datter|mit barn|vores barn|vores soen|vores datter|min lillebror|min lillesoester|mine soeskende|boernene)\b",
+    r"\b(toer|tor) ikke (at )?(gaa|komme|tage) hjem\b",
+    r"\b(bange|rædd|raed) for at (gaa|komme|tage) hjem\b",
+    r"\btruer med at (slaa|draebe) (mig|os|hende|ham)\b",
+    r"\b(hits|hit|beats|beat|kicks|kicked|chokes|choked|hurts|hurt) me\b(?! in (football|soccer|the game))",
+    r"\b(afraid|scared) to go home\b",
+    r"\bslaar mig\b|\bsparkar mig\b|\bvaagar inte gaa hem\b",
+)
+
+# Said about someone else: a friend, a sibling, a pupil.
+_ABOUT_OTHER = _compile(
+    r"\b(min|mit|mine|vores) (ven|veninde|venner|kammerat|klassekammerat|kaereste|bror|soester|lillebror|lillesoester|storebror|storesoester|elev|kusine|faetter)\b",
+    r"\b(en|et) (elev|ven|veninde)\b",
+    r"\bmy (friend|best friend|boyfriend|girlfriend|brother|sister|student|pupil)\b",
+    r"\b(min|mitt) (kompis|vaen|vaeninna|pojkvaen|flickvaen|bror|syster|elev)\b",
+    r"\b(hun|han|she|he|hon) (siger|skriver|sagde|skrev|says|said|writes|wrote|saeger|sa|skriver)\b",
+)
+
+# Hopelessness without a word for dying: not a crisis answer, but a direct question.
+_HOPELESS = _compile(
+    r"\bkan ikke (mere|klare det)\b",
+    r"\borker ikke (mere|mer)\b",
+    r"\bcan'?t (take it|do this|go on) ?(any ?more)?\b",
+    r"\borkar inte (mer|laengre)\b",
+    r"\bklarar inte (mer|av det)\b",
+)
+
+# Figurative speech removed before matching: "jeg dør af grin" is laughter, not danger.
+_FIGURATIVE = _compile(
+    r"\b(doe|doer|dor|do) af (grin|griner|latter|skam|kedsomhed|sult|varme|traethed|nervoesitet|spaending)\b",
+    r"\bdoede af (grin|latter|skam|kedsomhed)\b",
+    r"\bved at doe af\b",
+    r"\bdying (of|from) (laughter|embarrassment|boredom)\b|\bdying to\b|\bkill(ing|ed)? it\b|\bkill time\b",
+    r"\b(i died|i am dead|im dead) (laughing|lol)\b|\blol\b",
+    r"\bdoer av skratt\b|\bdo av skratt\b",
+    r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
+    r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
+    r"\bdet (her )?slaar mig ihjel\b",
+)
+
+# Context that makes a bare "selvmord"/"suicide" a story, a lesson or someone long gone.
+_STORY_OR_TEACHING = _compile(
+    r"\b(bog|bogen|roman|romanen|novelle|novellen|film|filmen|serie|serien|dokumentar|digt|digtet|opgave|opgaven|stil|lektie|lektier|eksamen)\b",
+    r"\b(book|novel|movie|film|series|show|documentary|poem|essay|assignment|homework|lesson)\b",
+    r"\b(bok|boken|filmen|serien|uppsats)\b",
+    r"\bhvordan (taler|snakker|underviser|arbejder) (man|vi|jeg)\b|\bforebyg|\bundervis|\boplaeg\b|\btema\b",
+    r"\bhow (do|can|should) (we|i|teachers) (talk|teach)\b|\bprevention\b",
+)
+_LONG_AGO = _compile(
+    r"\b(begik|begaaet|begaaede) selvmord\b",
+    r"\b(committed|died by|died of) suicide\b",
+    r"\b(begick|begaatt) sjaelvmord\b",
+)
+_NEGATION_BEFORE = _compile(
+    r"\b(aldrig|ikke|ingen|never|not|no|inte|aldrig)( \w+){0,3} $",
+)
+
+# Keywords a misspelling should still find ("selvmort", "sucide", "selmord").
+_FUZZY_KEYWORDS = ("selvmord", "suicide", "suicidal", "sjaelvmord", "overdosis", "overdose", "afskedsbrev", "voldtaget")
+
+
+def _repair_keywords(words: list[str]) -> list[str]:
+    """Spell-correct the few words whose misspelling must not hide a crisis."""
+    return [_repair_word(word) for word in words]
+
+
+@functools.lru_cache(maxsize=65536)
+def _repair_word(word: str) -> str:
+    for keyword in _FUZZY_KEYWORDS:
+        if word.startswith(keyword) or len(word) < len(keyword) - 1:
+            continue
+        if fuzz.ratio(word[: len(keyword)], keyword) >= 80:
+            return keyword + word[len(keyword) :] if len(word) > len(keyword) + 2 else keyword
+    return word
+
+
+def check(text: str) -> CrisisCheck:
+    """Look for danger to life or safety in a message. Always cheap; always first."""
+    if not text:
+        return NO_CRISIS
+    message = " ".join(_repair_keywords(normalise(text).split()))
+    message = _FIGURATIVE.sub(" ", message)
+    about_other = bool(_ABOUT_OTHER.search(message))
+    urgent_now = bool(_NOW.search(message))
+
+    if _EMERGENCY.search(message):
+        return CrisisCheck(EMERGENCY, about_other, urgent=True)
+    if _SEXUAL_ABUSE.search(message):
+        return CrisisCheck(SEXUAL_ABUSE, about_other, urgent=True)
+    if _OVERDOSE.search(message):
+        return CrisisCheck(OVERDOSE, about_other, urgent=True)
+    if _SUICIDAL_EXPRESSIONS.search(message):
+        return CrisisCheck(SUICIDE, about_other, urgent=urgent_now)
+    if _SELF_HARM.search(message) and urgent_now:
+        return CrisisCheck(SELF_HARM, about_other, urgent=True)
+    if _VIOLENCE.search(message):
+        return CrisisCheck(VIOLENCE, about_other, urgent=urgent_now)
+    if _bare_suicide_keyword_counts(message):
+        return CrisisCheck(SUICIDE, about_other, urgent=urgent_now)
+    if _HOPELESS.search(message):
+        return CrisisCheck(None, about_other, uncertain=True)
+    return NO_CRISIS
+
+
+def _bare_suicide_keyword_counts(message: str) -> bool:
+    for match in _SUICIDE_KEYWORDS.finditer(message):
+        if _NEGATION_BEFORE.search(message[: match.start()]):
+            continue
+        if _STORY_OR_TEACHING.search(message) or _LONG_AGO.search(message):
+            continue
+        return True
+    return False

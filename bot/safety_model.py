@@ -1,0 +1,99 @@
+"""The learned signal of the crisis check: a linear model over letter sequences and concepts.
+
+Trained by `python3 -m bot.train_safety` (scikit-learn: TF-IDF over character 2–5-grams inside
+words, plus the concept hits from `knowledge/safety.yaml`, and logistic regression), and shipped
+as plain weights in `knowledge/models/safety.json`. Scoring here is pure Python, so the bot does
+not import scikit-learn (which alone takes seconds) and start-up stays fast.
+
+The model reads at most `MAX_MODEL_CHARS` of a message; the rules read all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+MODEL_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "models" / "safety.json"
+NGRAM_RANGE = (2, 5)
+MAX_MODEL_CHARS = 1500
+
+
+def char_ngrams(message: str) -> list[str]:
+    """Character n-grams inside each word, padded with a space (as scikit-learn's char_wb)."""
+    return [gram for word in message[:MAX_MODEL_CHARS].split() for gram in _word_ngrams(word)]
+
+
+@lru_cache(maxsize=65536)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    length = len(padded)
+    low, high = NGRAM_RANGE
+    return tuple(padded[start : start + size] for size in range(low, min(high, length) + 1) for start in range(length - size + 1))
+
+
+@dataclass
+class LinearTextModel:
+    """P(crisis) = sigmoid(intercept + Σ coef·tfidf(n-gram) + Σ coef·concept)."""
+
+    ngram_weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
+    concept_weights: dict[str, float]
+    intercept: float
+    thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
+    lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
+    _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def probability(self, message: str, concepts: frozenset[str]) -> float:
+        counts: Counter[str] = Counter()
+        for word, times in Counter(message[:MAX_MODEL_CHARS].split()).items():
+            for gram in self._known_ngrams(word):
+                counts[gram] += times
+        norm_squared = 0.0
+        dot = 0.0
+        for gram, count in counts.items():
+            idf, coefficient = self.ngram_weights[gram]
+            value = (1.0 + math.log(count)) * idf  # sublinear tf
+            norm_squared += value * value
+            dot += value * coefficient
+        score = self.intercept + (dot / math.sqrt(norm_squared) if norm_squared else 0.0)
+        score += sum(self.concept_weights.get(concept, 0.0) for concept in concepts)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def _known_ngrams(self, word: str) -> tuple[str, ...]:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = tuple(gram for gram in _word_ngrams(word) if gram in self.ngram_weights)
+            if len(self._cache) < 65536:
+                self._cache[word] = cached
+        return cached
+
+    def to_json(self) -> dict:
+        return {
+            "format": 1,
+            "ngram_range": list(NGRAM_RANGE),
+            "intercept": self.intercept,
+            "thresholds": self.thresholds,
+            "lexicon_digest": self.lexicon_digest,
+            "concepts": self.concept_weights,
+            "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LinearTextModel:
+        return cls(
+            ngram_weights={gram: (idf, coef) for gram, (idf, coef) in data["ngrams"].items()},
+            concept_weights=dict(data["concepts"]),
+            intercept=float(data["intercept"]),
+            thresholds=dict(data["thresholds"]),
+            lexicon_digest=data.get("lexicon_digest", ""),
+        )
+
+
+def load_model(path: Path = MODEL_FILE) -> LinearTextModel | None:
+    """The shipped model, or None when it is missing (the rules still work alone)."""
+    if not path.is_file():
+        return None
+    return LinearTextModel.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,112 @@
+"""The crisis check's layers, each on its own: lexicons, rules, the learned model, the three answers."""
+
+import pytest
+
+from bot import safety
+from bot.safety_concepts import LEXICON_FILE, LexiconError, find_concepts, lexicon_digest, load_lexicon
+from bot.safety_model import MAX_MODEL_CHARS
+from bot.text import normalise
+from tests.conftest import load_cases
+
+CASES = load_cases("safety.yaml")
+
+
+def test_every_concept_is_written_in_danish_english_and_swedish():
+    import yaml
+
+    concepts = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))["concepts"]
+    for name, by_language in concepts.items():
+        assert set(by_language) == {"da", "en", "sv"}, name
+        assert all(by_language[language] for language in ("da", "en", "sv")), name
+
+
+def test_the_shipped_model_was_trained_with_this_lexicon():
+    # Editing knowledge/safety.yaml changes what the model's concept features mean: retrain.
+    assert safety.shipped_model() is not None
+    assert safety.shipped_model().lexicon_digest == lexicon_digest(), "run: python3 -m bot.train_safety"
+
+
+def test_a_broken_lexicon_is_reported_with_its_file_and_line(tmp_path):
+    broken = tmp_path / "safety.yaml"
+    broken.write_text("concepts:\n  dying:\n    da: [doe, vores # aarige]\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"safety\.yaml.*line 3"):
+        load_lexicon(broken)
+    wrong_shape = tmp_path / "shape.yaml"
+    wrong_shape.write_text("begreber: []\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"shape\.yaml"):
+        load_lexicon(wrong_shape)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("skar jeg mig igen", "self_harm_act"),  # word order
+        ("jeg orker ærligt talt ikke", "hopeless"),  # words in between
+        ("been thinking about unaliving myself", "dying"),  # slang kept as it is
+        ("tænker på selvmordsforsøg", "dying"),  # a word ending
+        ("har taget 30 piller", "overdose_amount"),  # any number
+        ("kms", "dying"),  # chat spelling written out first
+    ],
+)
+def test_concepts_are_found_in_the_forms_people_type(text, concept):
+    assert concept in find_concepts(normalise(text))
+
+
+def test_a_concept_is_a_whole_word_not_a_part_of_one():
+    assert "dying" not in find_concepts(normalise("jeg fortæller det til min doedbider"))
+    assert "plan" not in find_concepts(normalise("jeg vil fortælle det"))
+
+
+@pytest.mark.parametrize("case", CASES["crisis"], ids=lambda case: case["text"][:40])
+def test_the_rules_alone_catch_every_written_out_crisis(case):
+    # Must-never-miss does not depend on the model: without it, the crisis answer still comes.
+    assert safety.assess(case["text"], None).is_crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jeg kan ikke mere", "orker ikke mere", "i cant go on anymore", "jag orkar inte mer", "gider ærlig talt ikke mere"],
+)
+def test_hopeless_words_without_words_for_dying_ask_directly(text):
+    result = safety.check(text)
+    assert result.risk == "ask" and not result.is_crisis and result.uncertain
+
+
+def test_asking_about_someone_else_says_so():
+    result = safety.check("min veninde siger hun ikke kan mere")
+    assert result.risk == "ask" and result.about_other
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tænker på at tage livet af mig",
+        "i aften gør jeg en ende på det",
+        "det ville være bedre for alle hvis jeg ikke var her",
+        "jeg har gemt piller så jeg kan tage dem alle",
+    ],
+)
+def test_the_misses_named_in_issue_8_get_the_crisis_answer(text):
+    assert safety.check(text).kind == safety.SUICIDE
+
+
+def test_the_model_alone_never_gives_the_crisis_answer():
+    found = safety.evidence("jeg har det helt vildt fint i dag")
+    assert found.category == safety.OTHER
+    certain = safety.decide(found, 1.0, safety.DEFAULT_THRESHOLDS)
+    assert certain.risk == "ask"
+    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "none"
+
+
+def test_context_that_lowers_risk_is_left_to_the_model_and_a_wish_to_die_is_not_lowered_by_a_film():
+    past = safety.evidence("da jeg var 15 havde jeg selvmordstanker, men jeg fik hjælp og har det godt i dag")
+    assert past.category == safety.LOWERED
+    film = safety.evidence("jeg så en film og nu vil jeg ikke leve mere")
+    assert film.category == safety.STRONG
+
+
+def test_a_crisis_at_the_end_of_a_very_long_message_is_still_found():
+    filler = "Vi har haft en lang uge med skole og fritid, og det går sådan set fint. " * 80
+    text = filler[: 5000 - 40] + " i nat tager jeg mit eget liv"
+    assert len(text) > MAX_MODEL_CHARS
+    assert safety.check(text).is_crisis
