@@ -25,6 +25,7 @@ from bot.catalogue import load_catalogue
 from bot.flow import Conversation
 from bot.guide import Guide
 from bot.handlers.telegram import build_application
+from bot.render import Renderer
 from bot.store import MemoryStore, RedisStore, SQLiteStore
 from tests.redis_server import redis_server
 from tests.simulated_chats import JOURNEY, WaitingBotApi, simulate
@@ -87,7 +88,7 @@ async def main() -> None:
     def ours(make_store):
         def make(api):
             store = make_store()
-            return build_application(Conversation(guide), "123:TEST", store=store, request=api, rate_limit=False), store
+            return build_application(Conversation(guide, Renderer), "123:TEST", store=store, request=api, rate_limit=False), store
 
         return make
 

@@ -30,6 +30,7 @@ from bot.catalogue import load_catalogue
 from bot.flow import ChatState, Conversation
 from bot.guide import Guide
 from bot.handlers.telegram import build_application
+from bot.render import Renderer
 from bot.store import MemoryStore, SQLiteStore
 from tests.offline_telegram import FakeUser, OfflineBotApi, update_for
 from tests.story import STORIES, event_of, load
@@ -77,10 +78,14 @@ async def compare(guide: Guide, label: str, make_store, base_url: str | None = N
     """Offline (base_url None): CPU only. With base_url: every Bot API call over loopback HTTP."""
     guide_api, echo_api = OfflineBotApi(), OfflineBotApi()
     if base_url:
-        ours = build_application(Conversation(guide), "123:TEST", store=make_store(), base_url=base_url, rate_limit=False)
+        ours = build_application(
+            Conversation(guide, Renderer), "123:TEST", store=make_store(), base_url=base_url, rate_limit=False
+        )
         echo = echo_application(None, base_url)
     else:
-        ours = build_application(Conversation(guide), "123:TEST", store=make_store(), request=guide_api, rate_limit=False)
+        ours = build_application(
+            Conversation(guide, Renderer), "123:TEST", store=make_store(), request=guide_api, rate_limit=False
+        )
         echo = echo_application(echo_api)
     await ours.initialize()
     await echo.initialize()
@@ -160,7 +165,7 @@ async def main() -> None:
         server.wait(10)
     shutil.rmtree(scratch, ignore_errors=True)
 
-    conversation = Conversation(guide)
+    conversation = Conversation(guide, Renderer)
     print("\nFrom /start to the first result card (button taps, messages written):")
     for name, taps, written in taps_to_first_result(conversation):
         print(f"  {name:<34} {taps} taps, {written} messages")

@@ -29,6 +29,7 @@ from bot.flow import Conversation
 from bot.guide import Guide
 from bot.handlers.web import RateLimit, WebChat, build_web_app
 from bot.needs import NeedCounter
+from bot.render import Renderer
 from bot.store import ChatKeys, SQLiteStore
 from tests.running_web import payload_for
 from tests.story import STORIES, load
@@ -82,7 +83,7 @@ async def main() -> None:
     stories = [load(path) for path in STORIES]
     with tempfile.TemporaryDirectory() as directory:
         store = SQLiteStore(Path(directory) / "state.sqlite3")
-        conversation = Conversation(Guide(load_catalogue()))
+        conversation = Conversation(Guide(load_catalogue()), Renderer)
         unlimited = RateLimit(events=10**6)
         chat = WebChat(conversation, store, ChatKeys("bench"), NeedCounter(store, conversation), unlimited, unlimited)
         guide_url, guide_server = listen(build_web_app(chat))

@@ -21,6 +21,7 @@ from bot.guide import Guide
 from bot.logs import configure_logging, fields
 from bot.needs import NeedCounter
 from bot.reload import CatalogueReloader
+from bot.render import Renderer
 from bot.store import ChatKeys, StateStore, open_store
 
 log = logging.getLogger("trivselsguiden")
@@ -38,7 +39,7 @@ def load_settings() -> Settings | None:
 
 def _conversation(settings: Settings) -> Conversation | None:
     try:
-        return Conversation(Guide(load_catalogue(settings.catalogue or None)))
+        return Conversation(Guide(load_catalogue(settings.catalogue or None)), Renderer)
     except CatalogueError as error:
         print("The catalogue has errors:\n" + str(error), file=sys.stderr)
         return None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 from rapidfuzz import fuzz, process
@@ -30,7 +30,6 @@ from rapidfuzz import fuzz, process
 from bot import safety
 from bot.catalogue import Catalogue
 from bot.guide import Guide
-from bot.render import Renderer
 from bot.reply import Draft, Option, Reply, Say
 from bot.routing import Need, country_of, crisis_offers
 from bot.schema import LANGUAGES
@@ -195,16 +194,33 @@ class Event:
         return ""
 
 
+class Words(Protocol):
+    """What the flow needs of the words (`bot.render.Renderer`): labels to read typed answers by,
+    and the templates the Draft is put into at the end. Given to `Conversation`, never imported here,
+    so the decisions above know nothing of how they are worded."""
+
+    def label(self, key: str, language: str) -> str: ...
+    def option_label(self, question_id: str, option: Any, state: Any) -> str: ...
+    def dont_know_words(self) -> set[str]: ...
+    def message(self, name: str, language: str, **context: Any) -> str: ...
+    def reply(self, name: str, language: str, state: Any = None, options: Any = (), **context: Any) -> Reply: ...
+    def result(self, state: Any, offers: list, out_of_group: str | None, options: Any = ()) -> Reply: ...
+    def crisis(self, state: Any, crisis: Any, offers: list, options: Any = ()) -> Reply: ...
+    def state_view(self, state: Any) -> dict[str, Any]: ...
+
+
 class Conversation:
-    def __init__(self, guide: Guide, renderer: Renderer | None = None):
+    def __init__(self, guide: Guide, words_for: Callable[[Catalogue], Words]):
+        """`words_for` makes the words for a catalogue: `Conversation(guide, Renderer)`."""
         self.guide = guide
         self.catalogue = guide.catalogue
-        self.renderer = renderer or Renderer(guide.catalogue)
+        self.words_for = words_for
+        self.renderer = words_for(guide.catalogue)
         self._navigation = self._navigation_words()
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
         """Serve a new (already validated) catalogue from the next message on."""
-        guide, renderer = Guide(catalogue), Renderer(catalogue)  # built first, so a failure changes nothing
+        guide, renderer = Guide(catalogue), self.words_for(catalogue)  # built first, so a failure changes nothing
         self.guide, self.catalogue, self.renderer = guide, catalogue, renderer
 
     def _navigation_words(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from bot.app import serve
 from bot.config import Settings
 from bot.flow import Conversation
+from bot.render import Renderer
 from tests.offline_telegram import FakeUser, seen_in, update_for
 from tests.story import Seen, check
 
@@ -29,7 +30,7 @@ def settings_for(base_url: str, tmp_path, **overrides) -> Settings:
 @asynccontextmanager
 async def running(guide, settings: Settings):
     """`serve` as production runs it, stopped at the end of the block."""
-    conversation = Conversation(guide)
+    conversation = Conversation(guide, Renderer)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(conversation, settings, stop))
     try:

@@ -15,6 +15,7 @@ from bot.app import serve_web
 from bot.config import Settings
 from bot.console import plain
 from bot.flow import Conversation
+from bot.render import Renderer
 from tests.story import Seen, check, event_of
 
 
@@ -48,7 +49,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def running_web(guide, settings: Settings):
-    conversation = Conversation(guide)
+    conversation = Conversation(guide, Renderer)
     port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(serve_web(conversation, settings, port, stop))

@@ -33,7 +33,7 @@ ASK_THE_MUNICIPALITY = ("spørg kommunen", "ask the municipality", "fråga kommu
 
 @pytest.fixture(scope="module")
 def conversation(guide):
-    return Conversation(guide)
+    return Conversation(guide, Renderer)
 
 
 def _tap(conversation: Conversation, state: ChatState, data: str):
@@ -209,7 +209,7 @@ def test_a_catalogue_without_a_footer_line_is_refused(catalogue):
     with pytest.raises(ValueError, match=r"lines\.yaml.*dk-headspace"):
         Renderer(without)
     with pytest.raises(ValueError, match=r"lines\.yaml"):
-        Conversation(Guide(catalogue)).use_catalogue(without)
+        Conversation(Guide(catalogue), Renderer).use_catalogue(without)
 
 
 def test_open_now_stands_beside_the_phone_number_instead_of_the_hours(catalogue):

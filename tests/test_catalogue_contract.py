@@ -25,6 +25,7 @@ from bot.console import Console
 from bot.flow import ChatState, Conversation, Event
 from bot.guide import Guide
 from bot.reload import CatalogueReloader
+from bot.render import Renderer
 from tests.conftest import ROOT
 
 KNOWLEDGE = ROOT / "knowledge"
@@ -232,7 +233,7 @@ BREAKS = {
 
 @pytest.mark.parametrize("kind", BREAKS)
 async def test_reload_refuses_a_catalogue_without_a_declared_id_and_chats_go_on(knowledge_copy, caplog, kind):
-    conversation = Conversation(Guide(load_catalogue(knowledge_copy)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_copy)), Renderer)
     good = conversation.catalogue
     before = card_for_other_municipality(conversation)
     assert "BørneTelefonen" in before and "En anden kommune i Danmark" in before
@@ -312,7 +313,7 @@ def knowledge_with_solby(knowledge_copy) -> Path:
 
 def test_a_new_municipality_is_a_button_and_leads_to_its_offers(knowledge_with_solby):
     assert run_check(knowledge_with_solby).returncode == 0
-    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)), Renderer)
     seen = console_chat(
         conversation, ["/start", "Jeg er ung og skriver for mig selv", "Solby Kommune", "12", "Ked af det og trist"]
     )
@@ -321,7 +322,7 @@ def test_a_new_municipality_is_a_button_and_leads_to_its_offers(knowledge_with_s
 
 
 def test_a_new_municipality_is_understood_in_free_text_and_in_a_crisis(knowledge_with_solby):
-    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)), Renderer)
     state, reply = conversation.handle(ChatState(), Event("text", "jeg er 13 og bor i Solby og er meget ked af det"))
     assert state.municipality == "solby"
     assert "solby-trivselshuset" in reply.offer_ids
@@ -334,7 +335,7 @@ def test_a_new_municipality_is_understood_in_free_text_and_in_a_crisis(knowledge
 
 
 def test_staff_in_a_new_municipality_are_shown_its_notification_entry(knowledge_with_solby):
-    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)), Renderer)
     state, _ = conversation.handle(ChatState(), Event("start", argument="solby"))
     state, _ = conversation.handle(state, Event("button", "a:role:professional"))
     state, _ = conversation.handle(state, Event("text", "9"))
@@ -347,7 +348,7 @@ def test_staff_in_a_new_municipality_are_shown_its_notification_entry(knowledge_
 
 
 def test_the_other_municipality_text_names_a_new_municipality(knowledge_with_solby):
-    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_with_solby)), Renderer)
     seen = console_chat(
         conversation, ["/start", "Jeg er ung og skriver for mig selv", "En anden kommune i Danmark", "14", "Ked af det og trist"]
     )
@@ -359,7 +360,7 @@ def test_a_renamed_emergency_number_is_shown_once(knowledge_copy):
     for name in ("offers.yaml", "municipalities.yaml"):
         file = knowledge_copy / name
         file.write_text(file.read_text(encoding="utf-8").replace("dk-112", "dk-alarm"), encoding="utf-8")
-    conversation = Conversation(Guide(load_catalogue(knowledge_copy)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_copy)), Renderer)
     _, reply = conversation.handle(ChatState(), Event("text", "jeg vil ikke leve mere"))
     assert "dk-alarm" in reply.offer_ids
     phone_lines = [line for line in reply.messages[-1].splitlines() if line.startswith("📞") and "112" in line]

@@ -5,13 +5,14 @@ from dataclasses import replace
 import pytest
 
 from bot.flow import ChatState, Conversation, Event
+from bot.render import Renderer
 from tests.conftest import DEV_CASES, load_cases
 from tests.story import STORIES, Seen, assert_pressable, check, event_of, load
 
 
 @pytest.fixture(scope="module")
 def conversation(guide):
-    return Conversation(guide)
+    return Conversation(guide, Renderer)
 
 
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)

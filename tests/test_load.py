@@ -5,6 +5,7 @@
 
 from bot.flow import Conversation
 from bot.handlers.telegram import build_application
+from bot.render import Renderer
 from bot.store import SQLiteStore
 from tests.simulated_chats import JOURNEY, WaitingBotApi, simulate
 
@@ -21,7 +22,7 @@ EXPECTED_IN_ORDER = [
 async def test_three_hundred_chats_at_once_each_get_their_answers_in_order(guide, tmp_path):
     api = WaitingBotApi()
     store = SQLiteStore(tmp_path / "state.sqlite3")
-    application = build_application(Conversation(guide), "123:TEST", store=store, request=api, rate_limit=False)
+    application = build_application(Conversation(guide, Renderer), "123:TEST", store=store, request=api, rate_limit=False)
     async with application:
         await application.start()
         result = await simulate(application, api, chats=300)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.flow import OWN_WORDS_STEP, QUESTION_BY_ID, RESULT, ChatState, Conversation, Event
+from bot.render import Renderer
 from bot.schema import LANGUAGES
 
 KNOWN_STEPS = {None, RESULT, OWN_WORDS_STEP, *QUESTION_BY_ID}
@@ -43,7 +44,7 @@ stored_states = st.one_of(
 
 @pytest.fixture(scope="module")
 def conversation(guide):
-    return Conversation(guide)
+    return Conversation(guide, Renderer)
 
 
 def assert_valid(state: ChatState, reply) -> None:

@@ -7,6 +7,7 @@ from bot.catalogue import load_catalogue
 from bot.flow import ChatState, Conversation, Event
 from bot.guide import Guide
 from bot.reload import CatalogueReloader
+from bot.render import Renderer
 
 
 async def wait_for(condition, timeout=5.0):
@@ -18,7 +19,7 @@ async def wait_for(condition, timeout=5.0):
 
 
 async def test_the_watcher_picks_up_a_changed_file_and_refuses_a_broken_one(knowledge_copy, caplog):
-    conversation = Conversation(Guide(load_catalogue(knowledge_copy)))
+    conversation = Conversation(Guide(load_catalogue(knowledge_copy)), Renderer)
     reloader = CatalogueReloader(conversation, knowledge_copy)
     watcher = asyncio.create_task(reloader.watch(0.05))
     offers = knowledge_copy / "offers.yaml"

@@ -5,6 +5,7 @@ import pytest
 from bot.console import plain
 from bot.flow import Conversation
 from bot.handlers.telegram import build_application, set_command_menu
+from bot.render import Renderer
 from bot.store import ChatKeys, MemoryStore
 from tests.offline_telegram import FakeUser, OfflineBotApi, deliver, seen_in, update_for
 from tests.story import STORIES, check, load
@@ -15,7 +16,7 @@ CHAT_KEYS = ChatKeys("test-key")
 async def started(guide, rate_limit=False, store=None):
     api = OfflineBotApi()
     application = build_application(
-        Conversation(guide), "123:TEST", store=store, request=api, rate_limit=rate_limit, chat_keys=CHAT_KEYS
+        Conversation(guide, Renderer), "123:TEST", store=store, request=api, rate_limit=rate_limit, chat_keys=CHAT_KEYS
     )
     await application.initialize()
     return api, application

@@ -9,6 +9,7 @@ import httpx
 
 from bot import needs
 from bot.needs import MIN_SHOWN, NeedRecord, age_band, summary
+from bot.render import Renderer
 from bot.store import MemoryStore
 from tests.running_web import running_web, web_settings
 from tests.story import STORIES, load
@@ -159,7 +160,7 @@ async def test_a_store_that_fails_does_not_lose_the_answer(guide, catalogue):
 
     from bot.flow import ChatState, Conversation, Event
 
-    conversation = Conversation(guide)
+    conversation = Conversation(guide, Renderer)
     counter = needs.NeedCounter(BrokenCounts(), conversation)
     state, reply = conversation.handle(ChatState(), Event("text", "min søn på 9 i Grenaa vil ikke i skole"))
     await counter.record("web", state, reply)  # logs a warning, raises nothing
