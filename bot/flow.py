@@ -31,7 +31,7 @@ from bot import safety
 from bot.catalogue import Catalogue
 from bot.guide import Guide
 from bot.reply import Draft, Option, Reply, Say
-from bot.routing import Need, country_of, crisis_offers
+from bot.routing import Need, crisis_offers
 from bot.schema import LANGUAGES
 from bot.text import normalise
 
@@ -39,6 +39,9 @@ MAX_TEXT_LENGTH = 2000  # longer messages are read up to here; the crisis check 
 RESULT = "result"
 OWN_WORDS_STEP = "topic_text"  # waiting for the person to describe it in their own words
 MAX_AGE = 120
+# The age question asks for a child's or a young person's age: beyond this a typed number is
+# more likely a slip ("99") than an answer, so it is asked again (free text may still say "jeg er 40").
+MAX_ASKED_AGE = 30
 OWN_WORDS = "own"
 DONT_KNOW = "x"
 DANGER = "danger"  # the direct question: is a life in danger now?
@@ -97,7 +100,9 @@ QUESTIONS: tuple[Question, ...] = (
     # At the first question free words are welcome: unclear words get "tell me more", not "try again".
     Question("role", "role", ("youth", "parent", "professional"), can_skip=False, unclear="not_understood"),
     Question("municipality", "municipality", source="municipalities"),
-    Question("age", "age", tuple(str(age) for age in range(19)), reads="number", numbers=(0, MAX_AGE), convert=int, columns=6),
+    Question(
+        "age", "age", tuple(str(age) for age in range(19)), reads="number", numbers=(0, MAX_ASKED_AGE), convert=int, columns=6
+    ),
     Question("topic", "topics", source="topics", convert=_topic, extra=(f"a:topic:{OWN_WORDS}",), unclear="not_understood"),
     # Asked on the result card, so a person reaches an answer in four taps and can then sharpen it.
     Question("severity", "severity", ("1", "2", "3", "4"), convert=int, columns=2, required=False),
@@ -371,20 +376,15 @@ class Conversation:
         return self._ask(state, QUESTION_BY_ID[DANGER])
 
     def _act(self, state: ChatState, action: str) -> tuple[ChatState, Draft]:
-        """Ja / Ved ikke: the crisis answer. Nej: go on where we were, and say where to talk."""
+        """Ja / Ved ikke: the crisis answer. Nej: go on where we were, pointing to the line in the
+        footer (the children's line, or for parents and staff the adults' line)."""
         about_other = state.about_other
         step = state.resume if state.step == DANGER else state.step
         state = replace(state, step=step, resume=None, about_other=False)
         if action == "crisis":
             return self._crisis(state, safety.CrisisCheck(safety.SUICIDE, about_other))
-        country = country_of(state.need(), self.catalogue)
-        line = self.catalogue.help_line(country)  # declared in municipalities.yaml
-        parent_line = self.catalogue.parent_line(country) if state.role in ("parent", "professional") else None
-        if parent_line is not None:  # a parent or a teacher is pointed to the line for adults
-            line = parent_line
-        lines = [{"name": line.name.get(state.language), "phone": line.contact.phone}]
         state, draft = self._continue(state)
-        return state, draft.prepend("danger_no", lines=lines)
+        return state, draft.prepend("danger_no")
 
     # ------------------------------------------------------------------ free text
     def _on_text(self, state: ChatState, text: str) -> tuple[ChatState, Draft]:
@@ -414,7 +414,10 @@ class Conversation:
 
     def _on_typed(self, state: ChatState, question: Question, typed: tuple[str, Any], text: str) -> tuple[ChatState, Draft]:
         kind, value = typed
-        if kind == "range":  # "5" at a question with three options
+        if kind == "range":  # "5" at a question with three options: the same screen again, with a hint
+            if state.step == RESULT:
+                state, draft = self._result(state)
+                return state, draft.prepend("pick_number", count=value)
             return self._ask(state, question, first=("pick_number", {"count": value}))
         if kind == "out_of_range":  # an age of 999
             return self._ask(state, question, first=("not_answer", {}))

@@ -113,6 +113,8 @@ class Renderer:
         }
         self._footer_lines = self._check_lines(catalogue)
         self._emergency_numbers = {catalogue.emergency_number(country).id for country in catalogue.countries}
+        # Where staff notify the municipality: not an offer a family contacts, so no "no referral" line.
+        self._notification_entries = {m.notification for m in catalogue.municipalities.values() if m.notification}
         self._dont_know = {normalise(_words(language)["labels"]["dont_know"]) for language in LANGUAGES}
         self._dont_know |= {"ved ikke", "ved det ikke", "aner det ikke", "do not know", "i do not know", "vet inte", "x"}
 
@@ -204,6 +206,7 @@ class Renderer:
             "unverified_local": not offer.is_verified and not offer.is_national and not public_source,
             "acute": offer.level == "akut",
             "emergency_number": offer.id in self._emergency_numbers,
+            "notification": offer.id in self._notification_entries,
             "pilot": offer.status == "pilot",
             "status_note": local(offer.status_note, language),
             "open_always": offer.open_always,
