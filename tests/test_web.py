@@ -65,7 +65,11 @@ async def test_security_headers_on_every_page(guide, tmp_path):
             await client.get("/tilbud/"),
             await client.get("/tilbud/behov/"),
             await client.get("/static/app.js"),
+            await client.get("/nope"),  # a 404 too
+            await client.get("/static/nope.js"),
+            await client.get("/favicon.ico"),
         ]
+    assert [response.status_code for response in responses[-3:]] == [404, 404, 204]
     for response in responses:
         policy = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "default-src 'none'" in policy

@@ -477,16 +477,34 @@ def build_web_app(chat: WebChat, frame_ancestors: str = "", counting: bool = Tru
     ]
     if health is not None:
         routes.append((r"/healthz", _Health, {"health": health}))
-    return tornado.web.Application(routes, frame_ancestors=frame_ancestors, log_function=_log_request, compress_response=True)
+    return tornado.web.Application(
+        routes,
+        frame_ancestors=frame_ancestors,
+        log_function=_log_request,
+        compress_response=True,
+        default_handler_class=_NotFound,
+        default_handler_args={"status_code": 404},
+    )
 
 
-class _NoIcon(tornado.web.RequestHandler):
+class _Secured(tornado.web.RequestHandler):
+    """The security headers on answers outside the pages too: health, the icon, a 404."""
+
+    def set_default_headers(self) -> None:
+        security_headers(self, self.settings.get("frame_ancestors", ""))
+
+
+class _NotFound(_Secured, tornado.web.ErrorHandler):
+    pass
+
+
+class _NoIcon(_Secured):
     def get(self) -> None:
         self.set_header("Cache-Control", "public, max-age=86400")
         self.set_status(204)
 
 
-class _Health(tornado.web.RequestHandler):
+class _Health(_Secured):
     def initialize(self, health) -> None:
         self.health = health
 
