@@ -33,7 +33,7 @@ from bot.guide import Guide
 from bot.reply import Draft, Option, Reply, Say
 from bot.routing import Need, crisis_offers
 from bot.schema import LANGUAGES
-from bot.text import normalise
+from bot.text import normalise, written_language
 
 MAX_TEXT_LENGTH = 2000  # longer messages are read up to here; the crisis check sees it all
 RESULT = "result"
@@ -243,6 +243,11 @@ class Conversation:
 
     def _decide(self, state: ChatState, event: Event) -> tuple[ChatState, Draft]:
         words = event.words
+        written_in = written_language(words) if event.kind == "text" else None
+        if written_in and written_in != state.language:  # answer in the language the person writes in
+            state, draft = self._decide(replace(state, language=written_in), event)
+            safety_first = draft.keys[:1] in (("crisis",), ("ask_danger",))  # nothing goes before those
+            return state, draft if safety_first else draft.prepend("language_noticed")
         if words.strip():
             check = safety.check(words)  # safety first: before anything else reads the words
             if check.risk != "none":

@@ -104,3 +104,126 @@ def stem(word: str, language: str) -> str:
     if word.isdigit():
         return word
     return _STEMMERS[language].stemWord(word)
+
+
+# Everyday words that belong to one of the guide's languages only (Danish and Swedish share many:
+# "har", "det", "mig", "kan" are left out), to notice the language a person writes in.
+_OWN_WORDS = {
+    "da": set(
+        [
+            "jeg",
+            "ikke",
+            "og",
+            "hvad",
+            "hvordan",
+            "meget",
+            "også",
+            "nogen",
+            "noget",
+            "hjælp",
+            "søn",
+            "datter",
+            "hun",
+            "skal",
+            "bare",
+            "være",
+            "gider",
+            "orker",
+            "mere",
+            "hvis",
+            "fordi",
+            "synes",
+            "føler",
+            "min",
+            "mit",
+            "mine",
+            "vores",
+            "kæreste",
+            "skolen",
+        ]
+    ),
+    "en": set(
+        [
+            "i",
+            "i'm",
+            "im",
+            "my",
+            "me",
+            "the",
+            "and",
+            "is",
+            "not",
+            "don't",
+            "dont",
+            "want",
+            "to",
+            "of",
+            "he",
+            "she",
+            "what",
+            "how",
+            "can't",
+            "cant",
+            "feel",
+            "am",
+            "with",
+            "have",
+            "it",
+            "this",
+            "anymore",
+            "myself",
+            "our",
+            "son",
+            "daughter",
+            "because",
+            "school",
+            "help",
+        ]
+    ),
+    "sv": set(
+        [
+            "jag",
+            "inte",
+            "och",
+            "är",
+            "hon",
+            "vad",
+            "hur",
+            "mycket",
+            "också",
+            "någon",
+            "något",
+            "hjälp",
+            "dotter",
+            "mår",
+            "vill",
+            "ska",
+            "bara",
+            "vara",
+            "orkar",
+            "mer",
+            "om",
+            "eftersom",
+            "tycker",
+            "känner",
+            "mitt",
+            "mina",
+            "vår",
+            "skolan",
+            "pojkvän",
+            "flickvän",
+        ]
+    ),
+}
+_LOWER_WORDS = re.compile(r"[a-zæøåäöü']+")
+
+
+def written_language(text: str) -> str | None:
+    """'da', 'en' or 'sv' when a message is clearly written in it (two or more of its own everyday
+    words, and at least twice as many as of any other language); None when it is short or mixed."""
+    found = _LOWER_WORDS.findall(text.lower()[:2000])
+    hits = {language: sum(word in own for word in found) for language, own in _OWN_WORDS.items()}
+    best, runner_up = sorted(hits.values(), reverse=True)[:2]
+    if best < 2 or best < 2 * runner_up:
+        return None
+    return max(hits, key=lambda language: hits[language])
