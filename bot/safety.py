@@ -63,6 +63,7 @@ def _compile(*patterns: str) -> re.Pattern[str]:
 _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
     r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
     r"\bikke (lyst|kraefter) til at leve\b",
@@ -255,7 +256,8 @@ def _repair_word(word: str) -> str:
 
 
 # How the rules see a message; the learned probability decides within each.
-STRONG = "strong"  # the rules see a crisis, nothing lowers it: the crisis answer, whatever the model says
+STRONG = "strong"  # a written-out crisis expression, nothing lowers it: never `none`; the model decides crisis or ask
+COMBINED = "combined"  # concepts combined into a crisis (or a bare keyword): the model decides
 LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
@@ -269,9 +271,14 @@ class Evidence:
     message: str  # normalised
     concepts: frozenset[str]
     rule_kind: str | None  # a crisis the rules recognise on their own
-    category: str  # STRONG, LOWERED, WORRYING or OTHER
+    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING or OTHER
     about_other: bool
     urgent: bool
+
+    @property
+    def features(self) -> frozenset[str]:
+        """What the learned model sees beside the letters and words: the concepts and the rules' verdict."""
+        return self.concepts | {f"category:{self.category}"}
 
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
@@ -283,7 +290,7 @@ _SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "fare
 
 
 def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
-    """The written-out expressions: recognised as they are, whatever else the model thinks."""
+    """The written-out expressions: recognised as they are (never left unanswered)."""
     if _EMERGENCY.search(message):
         return EMERGENCY
     if _SEXUAL_ABUSE.search(message):
@@ -296,8 +303,6 @@ def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | N
         return SELF_HARM
     if _VIOLENCE.search(message):
         return VIOLENCE
-    if _bare_suicide_keyword_counts(message):
-        return SUICIDE
     return None
 
 
@@ -355,20 +360,24 @@ def evidence(text: str) -> Evidence:
     literal = _FIGURATIVE.sub(" ", message)
     urgent_now = bool(_NOW.search(literal))
     wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
-    rule_kind = _explicit_kind(literal, urgent_now, wish_to_die) or _concept_kind(concepts)
+    explicit_kind = _explicit_kind(literal, urgent_now, wish_to_die)
+    bare_keyword = _bare_suicide_keyword_counts(literal)
+    if explicit_kind is None and bare_keyword:  # "tænker på selvmord", not in a story, a question or negated
+        explicit_kind = SUICIDE
+    rule_kind = explicit_kind or _concept_kind(concepts) or (SUICIDE if bare_keyword else None)
     wish_to_die = wish_to_die and "self" in concepts  # said by the writer, not by someone in a film
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
-    category = _category(rule_kind, lowered, concepts)
+    category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
     return Evidence(message, concepts, rule_kind, category, about_other, urgent)
 
 
-def _category(rule_kind: str | None, lowered: bool, concepts: frozenset[str]) -> str:
+def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
-        return LOWERED if lowered else STRONG
+        return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
     if "hopeless" in concepts:
@@ -391,26 +400,34 @@ def is_lowered(concepts: frozenset[str]) -> bool:
     return "past_time" in concepts and not concepts & {"now", "plan"}
 
 
-DEFAULT_THRESHOLDS = {"crisis": 0.8, "lowered": 0.7, "worrying": 0.3, "ask": 0.5}
+DEFAULT_THRESHOLDS = {"crisis": 0.9, "strong": 0.3, "rules": 0.5, "ask": 0.5}
 
 
 def risk_level(category: str, probability: float, thresholds: dict[str, float]) -> str:
-    """Rules for what must never be missed, the learned probability for `ask` and `crisis`."""
-    if category == STRONG:
+    """Rules for what must never be missed, the learned probability for `ask` and `crisis`.
+
+    - a written-out crisis (STRONG) gets the crisis answer (`strong` is 0: whatever the model says);
+      hopelessness ("kan ikke mere") is always asked about;
+    - where the rules combined concepts into a crisis (COMBINED), or saw one in a lowering context
+      (LOWERED), the model gives the crisis answer when it is very sure (`crisis`);
+    - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
+      `ask` elsewhere). Without any crisis concept the model alone only ever asks.
+    """
+    if category == STRONG and probability >= thresholds["strong"]:
         return "crisis"
-    # The crisis answer needs the rules to see a crisis; the model can confirm one they see in a
-    # lowering context, and otherwise only ever makes the guide ask.
-    if probability >= thresholds["crisis"] and category == LOWERED:
+    if category in (COMBINED, LOWERED) and probability >= thresholds["crisis"]:
         return "crisis"
-    if category == HOPELESS:
+    if category in (STRONG, HOPELESS):
         return "ask"
-    ask_at = {LOWERED: thresholds["lowered"], WORRYING: thresholds["worrying"]}.get(category, thresholds["ask"])
+    ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 
 
 def decide(found: Evidence, probability: float | None, thresholds: dict[str, float]) -> CrisisCheck:
     if probability is None:  # no model shipped: the rules alone, asking whenever they are unsure
-        level = {STRONG: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(found.category, "none")
+        level = {STRONG: "crisis", COMBINED: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(
+            found.category, "none"
+        )
     else:
         level = risk_level(found.category, probability, thresholds)
     if level == "crisis":
@@ -430,7 +447,7 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     if not text or not text.strip():
         return NO_CRISIS
     found = evidence(text)
-    probability = model.probability(found.message, found.concepts) if model else None
+    probability = model.probability(found.message, found.features) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
     return decide(found, probability, thresholds)
 
