@@ -80,7 +80,6 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\b(draebe|slaa ihjel|skade) (mig|sig) selv\b",
     r"\b(ende|afslutte) (det hele|mit liv|livet)\b",
     r"\bgoere en ende paa (det|det hele|mit liv|livet)\b",
-    r"\b(afskedsbrev|farvelbrev)",
     r"\b(ingen|ikke nogen) (grund|mening) (til|med) at leve\b",
     r"\bikke noget at leve for\b",
     r"\blivet er ikke vaerd at leve\b",
@@ -99,7 +98,6 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\bno (reason|point) (to|in) (live|living)\b",
     r"\bnot worth living\b",
     r"\b(disappear|gone) forever\b",
-    r"\b(suicide|goodbye) (note|letter)\b",
     r"\b(hang|shoot) myself\b",
     r"\bsuicidal thoughts\b|\bthinking about (suicide|dying)\b",
     # Swedish
@@ -111,6 +109,9 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\bfoersvinna foer alltid\b",
     r"\bsjaelvmordstank",
 )
+
+# A farewell note: a crisis, unless it is written inside a story or an assignment.
+_FAREWELL_NOTE = _compile(r"\b(afskedsbrev|farvelbrev)", r"\b(suicide|goodbye) (note|letter)\b", r"\bavskedsbrev")
 
 # Someone's life is in danger this minute: 112 before anything else, whoever it is about.
 _EMERGENCY = _compile(
@@ -217,6 +218,9 @@ _FIGURATIVE = _compile(
     r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
     r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
     r"\bdet (her )?slaar mig ihjel\b",
+    r"\b(hellere|hellre) (doe|do) (end|aen)\b|\brather die than\b",
+    r"\b(ved|er ved) at slaa mig ihjel\b",
+    r"\bthought i was (gonna|going to) die\b|\btroede jeg skulle doe\b|\btrodde jag skulle doe\b",
 )
 
 # Context that makes a bare "selvmord"/"suicide" a story, a lesson or someone long gone.
@@ -362,6 +366,8 @@ def evidence(text: str) -> Evidence:
     wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
     explicit_kind = _explicit_kind(literal, urgent_now, wish_to_die)
     bare_keyword = _bare_suicide_keyword_counts(literal)
+    if explicit_kind is None and _FAREWELL_NOTE.search(literal):
+        explicit_kind = SUICIDE
     if explicit_kind is None and bare_keyword:  # "tænker på selvmord", not in a story, a question or negated
         explicit_kind = SUICIDE
     rule_kind = explicit_kind or _concept_kind(concepts) or (SUICIDE if bare_keyword else None)

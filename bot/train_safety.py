@@ -40,6 +40,7 @@ CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 _STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
+REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
 CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
 
 
@@ -143,7 +144,7 @@ def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_conc
     names = feature_names() if with_concepts else []
     letters, letter_matrix, words, word_matrix = _features(evidences)
     blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
-    classifier = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
+    classifier = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
     classifier.fit(hstack(blocks).tocsr(), labels)
     return _Fitted(letters, words if with_concepts else None, classifier, names)
 
