@@ -77,8 +77,8 @@ def scored_with_extra(cv_cases):
 
 
 # Round 2's floor (the figures it reached, less a margin): below this something went backwards.
-FLOOR = {"caught": 0.80, "language_caught": 0.75, "calm_crisis": 0.04, "calm_flagged": 0.10}
-HELD_FLOOR = {"caught": 0.60, "calm_flagged": 0.15}
+FLOOR = {"caught": 0.82, "language_caught": 0.78, "calm_crisis": 0.03, "calm_flagged": 0.08}
+HELD_FLOOR = {"caught": 0.70, "calm_flagged": 0.15}
 
 
 def meets_the_bar(table) -> bool:
@@ -140,3 +140,16 @@ def test_the_extra_cases_are_separate_from_the_evaluation_cases(dev_cases):
     assert len(extra) >= 50
     assert not [case["text"] for case in extra if case["text"].strip().casefold() in evaluation]
     assert all(case["lang"] in LANGUAGES for case in extra)
+
+
+def test_the_blind_set_is_split_stratified_and_apart_from_crisis_dev(dev_cases):
+    train, held = train_safety.blind_split()
+    evaluation = {case["text"].strip().casefold() for case in dev_cases}
+    assert not [case["text"] for case in train + held if case["text"].strip().casefold() in evaluation]
+    assert not {case["id"] for case in train} & {case["id"] for case in held}
+    assert len(train) + len(held) == len(train_safety.blind_cases())
+    for language in LANGUAGES:
+        for label in ("crisis", "calm"):
+            held_count = sum(case["lang"] == language and case["label"] == label for case in held)
+            train_count = sum(case["lang"] == language and case["label"] == label for case in train)
+            assert abs(held_count / (held_count + train_count) - 0.3) < 0.02
