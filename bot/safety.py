@@ -121,7 +121,7 @@ _EMERGENCY = _compile(
     r"\bkan ikke (vaekke|faa liv i) (ham|hende|ham op|hende op)\b",
     r"\bbloeder (meget|voldsomt|kraftigt|helt vildt|rigtig meget)\b",
     r"\b(hanged|hung) (himself|herself|myself|themselves)\b|\btried to hang\b",
-    r"\b(is|s|was) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
+    r"\b(is|s|was|hes|shes|he is|she is) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
     r"\bbleeding (a lot|heavily|badly|so much)\b",
     r"\bmedvetsloes\b|\bandas inte\b|\bgaar inte att vaecka\b",
     r"\bbloeder (mycket|kraftigt|jaettemycket)\b",
@@ -184,7 +184,7 @@ _SEXUAL_ABUSE = _compile(
     r"\b(touches|touched|touching|molests|molested|abuses|abused) me\b",
     r"\bsexually abus|\bmolest|\braped\b|\brape\b|\bmade me (touch|do sexual)",
     r"\b(forces|forced|makes) me (to )?(have sex|touch|undress)",
-    r"\btafsar paa mig\b|\broer vid mig\b|\bvaaldtog\b|\bvaaldtaekt|\bsexuella oevergrepp|\butnyttjad sexuellt",
+    r"\btafsar paa mig\b|\broer vid mig\b|\bvaaldtog\b|\bvaaldtag|\bvaaldtaekt|\bsexuella oevergrepp|\butnyttjad sexuellt",
 )
 
 _VIOLENCE = _compile(
@@ -318,7 +318,7 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return SEXUAL_ABUSE
     if {"overdose_take", "overdose_substance", "overdose_amount"} <= concepts:
         return OVERDOSE
-    if {"self_harm_act", "fresh_injury"} <= concepts:
+    if {"self_harm_act", "fresh_injury"} <= concepts or {"self_harm_act", "now", "self"} <= concepts:
         return SELF_HARM
     if "violence_act" in concepts and ("now" in concepts or "perpetrator" in concepts):
         return VIOLENCE
@@ -375,6 +375,7 @@ def evidence(text: str) -> Evidence:
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
+    lowered = lowered and rule_kind != EMERGENCY  # a life in danger now is not lowered by a game or a story
     category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
