@@ -7,8 +7,9 @@ evaluation and project cases, p50/p99; a 5,000-character message; start-up time 
 added by the lexicons and the shipped model (each in a fresh interpreter).
 Quality: crises caught (crisis or ask) and calm messages flagged, on the same cases, for the
 old check (bench/baseline_safety.py, frozen) and the new one. The shipped model was trained on
-crisis-dev and the extra cases, so its figures there are in-sample; the honest figures are the
-cross-validated ones, computed here too (each case scored by a model trained without it).
+crisis-dev, 70% of the blind-written set and the extra cases, so its figures on crisis-dev are
+in-sample; the honest figures are those on the 30% of the blind set held aside, and the
+cross-validated ones over crisis-dev + blind set (each case scored by a model trained without it).
 """
 
 from __future__ import annotations
@@ -153,12 +154,19 @@ def main() -> None:
     print_quality("crisis-dev (200 crises, 200 calm): the new check's model was TRAINED on these (in-sample)", labelled_dev)
     labelled_own = [(case["text"], "crisis", "da") for case in own["crisis"]] + [(text, "calm", "da") for text in own["calm"]]
     print_quality("tests/cases/safety.yaml (the old check's own sentences; languages mixed, shown as da)", labelled_own)
+    _, held = train_safety.blind_split()
+    labelled_held = [(case["text"], case["label"], case["lang"]) for case in held]
+    print_quality(
+        "30% of the blind-written set, held aside (the shipped model never trained on it, lexicons never read against it)",
+        labelled_held,
+    )
 
-    print("\ncrisis-dev, 5-fold stratified cross-validation of the new check (no case scored by a model that saw it)")
+    cases = dev + train_safety.blind_cases()
+    print("\ncrisis-dev + blind set, 5-fold stratified cross-validation of the new check (no case scored by a model that saw it)")
     for with_extra in (False, True):
-        results = train_safety.cross_validate(dev, extra if with_extra else ())
-        scored = [(result["risk"], case["label"], case["lang"]) for case, result in zip(dev, results, strict=True)]
-        print(f"  trained on {'crisis-dev folds + safety-extra.yaml' if with_extra else 'crisis-dev folds only'}:")
+        results = train_safety.cross_validate(cases, extra if with_extra else ())
+        scored = [(result["risk"], case["label"], case["lang"]) for case, result in zip(cases, results, strict=True)]
+        print(f"  trained on the other folds{' + safety-extra.yaml' if with_extra else ' only'}:")
         for language, row in quality(scored).items():
             print(f"    {language:>3}: {row}")
 

@@ -63,6 +63,7 @@ def _compile(*patterns: str) -> re.Pattern[str]:
 _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
     r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
     r"\bikke (lyst|kraefter) til at leve\b",
@@ -79,7 +80,6 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\b(draebe|slaa ihjel|skade) (mig|sig) selv\b",
     r"\b(ende|afslutte) (det hele|mit liv|livet)\b",
     r"\bgoere en ende paa (det|det hele|mit liv|livet)\b",
-    r"\b(afskedsbrev|farvelbrev)",
     r"\b(ingen|ikke nogen) (grund|mening) (til|med) at leve\b",
     r"\bikke noget at leve for\b",
     r"\blivet er ikke vaerd at leve\b",
@@ -98,7 +98,6 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\bno (reason|point) (to|in) (live|living)\b",
     r"\bnot worth living\b",
     r"\b(disappear|gone) forever\b",
-    r"\b(suicide|goodbye) (note|letter)\b",
     r"\b(hang|shoot) myself\b",
     r"\bsuicidal thoughts\b|\bthinking about (suicide|dying)\b",
     # Swedish
@@ -111,6 +110,9 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\bsjaelvmordstank",
 )
 
+# A farewell note: a crisis, unless it is written inside a story or an assignment.
+_FAREWELL_NOTE = _compile(r"\b(afskedsbrev|farvelbrev)", r"\b(suicide|goodbye) (note|letter)\b", r"\bavskedsbrev")
+
 # Someone's life is in danger this minute: 112 before anything else, whoever it is about.
 _EMERGENCY = _compile(
     r"\b(haengt|haenge|haengde) (sig|mig)\b(?! (i|fast|op|ved)\b)",  # da/sv; not "hænger sig i detaljer"
@@ -119,7 +121,7 @@ _EMERGENCY = _compile(
     r"\bkan ikke (vaekke|faa liv i) (ham|hende|ham op|hende op)\b",
     r"\bbloeder (meget|voldsomt|kraftigt|helt vildt|rigtig meget)\b",
     r"\b(hanged|hung) (himself|herself|myself|themselves)\b|\btried to hang\b",
-    r"\b(is|s|was) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
+    r"\b(is|s|was|hes|shes|he is|she is) unconscious\b|\bnot breathing\b|\b(cannot|can not|cant) wake (him|her) up\b",
     r"\bbleeding (a lot|heavily|badly|so much)\b",
     r"\bmedvetsloes\b|\bandas inte\b|\bgaar inte att vaecka\b",
     r"\bbloeder (mycket|kraftigt|jaettemycket)\b",
@@ -182,7 +184,7 @@ _SEXUAL_ABUSE = _compile(
     r"\b(touches|touched|touching|molests|molested|abuses|abused) me\b",
     r"\bsexually abus|\bmolest|\braped\b|\brape\b|\bmade me (touch|do sexual)",
     r"\b(forces|forced|makes) me (to )?(have sex|touch|undress)",
-    r"\btafsar paa mig\b|\broer vid mig\b|\bvaaldtog\b|\bvaaldtaekt|\bsexuella oevergrepp|\butnyttjad sexuellt",
+    r"\btafsar paa mig\b|\broer vid mig\b|\bvaaldtog\b|\bvaaldtag|\bvaaldtaekt|\bsexuella oevergrepp|\butnyttjad sexuellt",
 )
 
 _VIOLENCE = _compile(
@@ -216,6 +218,9 @@ _FIGURATIVE = _compile(
     r"\bslaar (mig|os) (\w+ )?(i|paa) (fodbold|spil|skak|ludo|fifa|kort|badminton|tennis|bordtennis)\b",  # "slår mig altid i fifa"
     r"\bcuttet? (haaret|haar|mit haar|videoer|video)\b",
     r"\bdet (her )?slaar mig ihjel\b",
+    r"\b(hellere|hellre) (doe|do) (end|aen)\b|\brather die than\b",
+    r"\b(ved|er ved) at slaa mig ihjel\b",
+    r"\bthought i was (gonna|going to) die\b|\btroede jeg skulle doe\b|\btrodde jag skulle doe\b",
 )
 
 # Context that makes a bare "selvmord"/"suicide" a story, a lesson or someone long gone.
@@ -255,7 +260,8 @@ def _repair_word(word: str) -> str:
 
 
 # How the rules see a message; the learned probability decides within each.
-STRONG = "strong"  # the rules see a crisis, nothing lowers it: the crisis answer, whatever the model says
+STRONG = "strong"  # a written-out crisis expression, nothing lowers it: never `none`; the model decides crisis or ask
+COMBINED = "combined"  # concepts combined into a crisis (or a bare keyword): the model decides
 LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
@@ -269,9 +275,14 @@ class Evidence:
     message: str  # normalised
     concepts: frozenset[str]
     rule_kind: str | None  # a crisis the rules recognise on their own
-    category: str  # STRONG, LOWERED, WORRYING or OTHER
+    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING or OTHER
     about_other: bool
     urgent: bool
+
+    @property
+    def features(self) -> frozenset[str]:
+        """What the learned model sees beside the letters and words: the concepts and the rules' verdict."""
+        return self.concepts | {f"category:{self.category}"}
 
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
@@ -283,7 +294,7 @@ _SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "fare
 
 
 def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
-    """The written-out expressions: recognised as they are, whatever else the model thinks."""
+    """The written-out expressions: recognised as they are (never left unanswered)."""
     if _EMERGENCY.search(message):
         return EMERGENCY
     if _SEXUAL_ABUSE.search(message):
@@ -296,8 +307,6 @@ def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | N
         return SELF_HARM
     if _VIOLENCE.search(message):
         return VIOLENCE
-    if _bare_suicide_keyword_counts(message):
-        return SUICIDE
     return None
 
 
@@ -309,7 +318,7 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return SEXUAL_ABUSE
     if {"overdose_take", "overdose_substance", "overdose_amount"} <= concepts:
         return OVERDOSE
-    if {"self_harm_act", "fresh_injury"} <= concepts:
+    if {"self_harm_act", "fresh_injury"} <= concepts or {"self_harm_act", "now", "self"} <= concepts:
         return SELF_HARM
     if "violence_act" in concepts and ("now" in concepts or "perpetrator" in concepts):
         return VIOLENCE
@@ -355,20 +364,27 @@ def evidence(text: str) -> Evidence:
     literal = _FIGURATIVE.sub(" ", message)
     urgent_now = bool(_NOW.search(literal))
     wish_to_die = bool(_SUICIDAL_EXPRESSIONS.search(literal))
-    rule_kind = _explicit_kind(literal, urgent_now, wish_to_die) or _concept_kind(concepts)
+    explicit_kind = _explicit_kind(literal, urgent_now, wish_to_die)
+    bare_keyword = _bare_suicide_keyword_counts(literal)
+    if explicit_kind is None and _FAREWELL_NOTE.search(literal):
+        explicit_kind = SUICIDE
+    if explicit_kind is None and bare_keyword:  # "tænker på selvmord", not in a story, a question or negated
+        explicit_kind = SUICIDE
+    rule_kind = explicit_kind or _concept_kind(concepts) or (SUICIDE if bare_keyword else None)
     wish_to_die = wish_to_die and "self" in concepts  # said by the writer, not by someone in a film
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
-    category = _category(rule_kind, lowered, concepts)
+    lowered = lowered and rule_kind != EMERGENCY  # a life in danger now is not lowered by a game or a story
+    category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
     return Evidence(message, concepts, rule_kind, category, about_other, urgent)
 
 
-def _category(rule_kind: str | None, lowered: bool, concepts: frozenset[str]) -> str:
+def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
-        return LOWERED if lowered else STRONG
+        return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
     if "hopeless" in concepts:
@@ -391,26 +407,34 @@ def is_lowered(concepts: frozenset[str]) -> bool:
     return "past_time" in concepts and not concepts & {"now", "plan"}
 
 
-DEFAULT_THRESHOLDS = {"crisis": 0.8, "lowered": 0.7, "worrying": 0.3, "ask": 0.5}
+DEFAULT_THRESHOLDS = {"crisis": 0.9, "strong": 0.3, "rules": 0.5, "ask": 0.5}
 
 
 def risk_level(category: str, probability: float, thresholds: dict[str, float]) -> str:
-    """Rules for what must never be missed, the learned probability for `ask` and `crisis`."""
-    if category == STRONG:
+    """Rules for what must never be missed, the learned probability for `ask` and `crisis`.
+
+    - a written-out crisis (STRONG) gets the crisis answer (`strong` is 0: whatever the model says);
+      hopelessness ("kan ikke mere") is always asked about;
+    - where the rules combined concepts into a crisis (COMBINED), or saw one in a lowering context
+      (LOWERED), the model gives the crisis answer when it is very sure (`crisis`);
+    - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
+      `ask` elsewhere). Without any crisis concept the model alone only ever asks.
+    """
+    if category == STRONG and probability >= thresholds["strong"]:
         return "crisis"
-    # The crisis answer needs the rules to see a crisis; the model can confirm one they see in a
-    # lowering context, and otherwise only ever makes the guide ask.
-    if probability >= thresholds["crisis"] and category == LOWERED:
+    if category in (COMBINED, LOWERED) and probability >= thresholds["crisis"]:
         return "crisis"
-    if category == HOPELESS:
+    if category in (STRONG, HOPELESS):
         return "ask"
-    ask_at = {LOWERED: thresholds["lowered"], WORRYING: thresholds["worrying"]}.get(category, thresholds["ask"])
+    ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 
 
 def decide(found: Evidence, probability: float | None, thresholds: dict[str, float]) -> CrisisCheck:
     if probability is None:  # no model shipped: the rules alone, asking whenever they are unsure
-        level = {STRONG: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(found.category, "none")
+        level = {STRONG: "crisis", COMBINED: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(
+            found.category, "none"
+        )
     else:
         level = risk_level(found.category, probability, thresholds)
     if level == "crisis":
@@ -430,7 +454,7 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     if not text or not text.strip():
         return NO_CRISIS
     found = evidence(text)
-    probability = model.probability(found.message, found.concepts) if model else None
+    probability = model.probability(found.message, found.features) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
     return decide(found, probability, thresholds)
 

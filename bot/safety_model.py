@@ -1,7 +1,7 @@
 """The learned signal of the crisis check: a linear model over letter sequences and concepts.
 
 Trained by `python3 -m bot.train_safety` (scikit-learn: TF-IDF over character 2–5-grams inside
-words, plus the concept hits from `knowledge/safety.yaml`, and logistic regression), and shipped
+words and over words and word pairs, plus the concept hits from `knowledge/safety.yaml`, and logistic regression), and shipped
 as plain weights in `knowledge/models/safety.json`. Scoring here is pure Python, so the bot does
 not import scikit-learn (which alone takes seconds) and start-up stays fast.
 
@@ -10,6 +10,7 @@ The model reads at most `MAX_MODEL_CHARS` of a message; the rules read all of it
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -35,13 +36,24 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
     return tuple(padded[start : start + size] for size in range(low, min(high, length) + 1) for start in range(length - size + 1))
 
 
+def word_grams(message: str) -> list[str]:
+    """Whole words and pairs of neighbouring words (the word-level TF-IDF beside the letters)."""
+    words = message[:MAX_MODEL_CHARS].split()
+    return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
+
+
 @dataclass
 class LinearTextModel:
-    """P(crisis) = sigmoid(intercept + Σ coef·tfidf(n-gram) + Σ coef·concept)."""
+    """P(crisis) = sigmoid(intercept + Σ coef·tfidf(letter n-gram) + Σ coef·tfidf(word) + Σ coef·concept).
+
+    "Concepts" also carry the rules' verdict (`category:strong`, ...), so the model learns how far
+    to trust each rule.
+    """
 
     ngram_weights: dict[str, tuple[float, float]]  # n-gram -> (idf, coefficient)
     concept_weights: dict[str, float]
     intercept: float
+    word_weights: dict[str, tuple[float, float]] = field(default_factory=dict)  # word or word pair -> (idf, coefficient)
     thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
     lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
@@ -59,8 +71,23 @@ class LinearTextModel:
             norm_squared += value * value
             dot += value * coefficient
         score = self.intercept + (dot / math.sqrt(norm_squared) if norm_squared else 0.0)
+        if self.word_weights:
+            score += self._word_score(message)
         score += sum(self.concept_weights.get(concept, 0.0) for concept in concepts)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def _word_score(self, message: str) -> float:
+        norm_squared = 0.0
+        dot = 0.0
+        for gram, count in Counter(word_grams(message)).items():
+            weights = self.word_weights.get(gram)
+            if weights is None:
+                continue
+            idf, coefficient = weights
+            value = (1.0 + math.log(count)) * idf
+            norm_squared += value * value
+            dot += value * coefficient
+        return dot / math.sqrt(norm_squared) if norm_squared else 0.0
 
     def _known_ngrams(self, word: str) -> tuple[str, ...]:
         cached = self._cache.get(word)
@@ -72,13 +99,14 @@ class LinearTextModel:
 
     def to_json(self) -> dict:
         return {
-            "format": 1,
+            "format": 2,
             "ngram_range": list(NGRAM_RANGE),
             "intercept": self.intercept,
             "thresholds": self.thresholds,
             "lexicon_digest": self.lexicon_digest,
             "concepts": self.concept_weights,
             "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
+            "words": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.word_weights.items())},
         }
 
     @classmethod
@@ -89,6 +117,7 @@ class LinearTextModel:
             intercept=float(data["intercept"]),
             thresholds=dict(data["thresholds"]),
             lexicon_digest=data.get("lexicon_digest", ""),
+            word_weights={gram: (idf, coef) for gram, (idf, coef) in data.get("words", {}).items()},
         )
 
 

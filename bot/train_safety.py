@@ -2,10 +2,12 @@
 
     python3 -m bot.train_safety        (re-runs itself inside .venv, installing the dev tools if needed)
 
-Training cases: the evaluation set `tests/eval/crisis-dev.yaml` (+ `../shared/eval/`) and the
-project's own `tests/cases/safety-extra.yaml`. The decision thresholds are chosen on the training
-cases only, by an inner cross-validation (each case scored by a model that did not see it), so
-the same `fit` can be scored honestly by an outer cross-validation (tests/test_safety_cv.py).
+Training cases: the evaluation set `tests/eval/crisis-dev.yaml` (+ `../shared/eval/`), 70% of the
+blind-written `tests/cases/crisis-blind.yaml` (the other 30% is held aside as an unseen check, see
+`tests/eval_cases.py:crisis_blind_split`) and the project's own `tests/cases/safety-extra.yaml`.
+The decision thresholds are chosen on the training cases only, by an inner cross-validation (each
+case scored by a model that did not see it), so the same `fit` can be scored honestly by an outer
+cross-validation (tests/test_safety_cv.py).
 Needs scikit-learn (a dev tool of the project); the bot itself never imports it.
 """
 
@@ -19,6 +21,7 @@ if __name__ == "__main__":  # from a plain Python: re-run inside the project's v
 import itertools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +29,7 @@ import yaml
 
 from bot import safety
 from bot.safety_concepts import concept_names, lexicon_digest
-from bot.safety_model import MODEL_FILE, LinearTextModel, char_ngrams
+from bot.safety_model import MODEL_FILE, LinearTextModel, char_ngrams, word_grams
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
@@ -34,7 +37,11 @@ EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
 # Targets the thresholds are chosen for, with a margin below the acceptance limits (2% and 6%).
 CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.05
-_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.96, 0.05)]  # the model at least as sure as not
+_ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
+_CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
+_STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
+REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
+CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
 
 
 def dev_cases() -> list[dict]:
@@ -43,6 +50,30 @@ def dev_cases() -> list[dict]:
 
     cases = crisis_dev_cases()
     return [{**case, "label": label} for label in ("crisis", "calm") for case in cases[label]]
+
+
+def _labelled_cases(cases: dict[str, list[dict]]) -> list[dict]:
+    return [{**case, "label": label} for label in ("crisis", "calm") for case in cases[label]]
+
+
+def blind_cases() -> list[dict]:
+    """All of the blind-written cases (for the cross-validation, where each fold is held out)."""
+    from tests.eval_cases import crisis_blind_cases
+
+    return _labelled_cases(crisis_blind_cases())
+
+
+def blind_split() -> tuple[list[dict], list[dict]]:
+    """(the 70% of the blind cases that is trained on, the 30% held aside)."""
+    from tests.eval_cases import crisis_blind_split
+
+    train, held = crisis_blind_split()
+    return _labelled_cases(train), _labelled_cases(held)
+
+
+def training_cases() -> list[dict]:
+    """What the shipped model is trained (and its thresholds chosen) on: crisis-dev + 70% of the blind set."""
+    return dev_cases() + blind_split()[0]
 
 
 def extra_cases() -> list[dict]:
@@ -54,31 +85,72 @@ def extra_cases() -> list[dict]:
 def _features(evidences: list[safety.Evidence]):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectorizer = TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
-    matrix = vectorizer.fit_transform([found.message for found in evidences])
-    return vectorizer, matrix
+    messages = [found.message for found in evidences]
+    letters = TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
+    words = TfidfVectorizer(analyzer=word_grams, min_df=2, sublinear_tf=True)
+    return letters, letters.fit_transform(messages), words, words.fit_transform(messages)
+
+
+def feature_names() -> list[str]:
+    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`)."""
+    return concept_names() + [f"category:{category}" for category in CATEGORIES]
 
 
 def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.ndarray:
-    return np.array([[1.0 if name in found.concepts else 0.0 for name in names] for found in evidences])
+    return np.array([[1.0 if name in found.features else 0.0 for name in names] for found in evidences])
 
 
-def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> LinearTextModel:
-    """TF-IDF over letter n-grams (+ the concept hits, unless `with_concepts` is off) and logistic regression."""
+@dataclass
+class _Fitted:
+    """A scikit-learn fit: scored in bulk while training, turned into plain weights to ship."""
+
+    letters: object
+    words: object | None
+    classifier: object
+    names: list[str]
+
+    def features(self, evidences: list[safety.Evidence]):
+        from scipy.sparse import hstack
+
+        messages = [found.message for found in evidences]
+        blocks = [self.letters.transform(messages)]
+        if self.words is not None:
+            blocks += [self.words.transform(messages), _concept_matrix(evidences, self.names)]
+        return hstack(blocks).tocsr()
+
+    def probabilities(self, evidences: list[safety.Evidence]) -> np.ndarray:
+        return self.classifier.predict_proba(self.features(evidences))[:, 1]
+
+    def to_model(self) -> LinearTextModel:
+        coefficients = self.classifier.coef_[0]
+        letters = self.letters
+        ngram_weights = {gram: (float(letters.idf_[i]), float(coefficients[i])) for gram, i in letters.vocabulary_.items()}
+        intercept = float(self.classifier.intercept_[0])
+        if self.words is None:
+            return LinearTextModel(ngram_weights, {}, intercept)
+        offset = len(letters.vocabulary_)
+        words = self.words
+        word_weights = {gram: (float(words.idf_[i]), float(coefficients[offset + i])) for gram, i in words.vocabulary_.items()}
+        offset += len(words.vocabulary_)
+        concept_weights = {name: float(coefficients[offset + index]) for index, name in enumerate(self.names)}
+        return LinearTextModel(ngram_weights, concept_weights, intercept, word_weights=word_weights)
+
+
+def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> _Fitted:
+    """TF-IDF over letter n-grams and words (+ the concepts and rules, unless `with_concepts` is off), logistic regression."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
-    names = concept_names() if with_concepts else []
-    vectorizer, ngram_matrix = _features(evidences)
-    features = hstack([ngram_matrix, _concept_matrix(evidences, names)]).tocsr() if names else ngram_matrix
-    classifier = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
-    classifier.fit(features, labels)
-    coefficients = classifier.coef_[0]
-    vocabulary = vectorizer.vocabulary_
-    ngram_weights = {gram: (float(vectorizer.idf_[index]), float(coefficients[index])) for gram, index in vocabulary.items()}
-    offset = len(vocabulary)
-    concept_weights = {name: float(coefficients[offset + index]) for index, name in enumerate(names)}
-    return LinearTextModel(ngram_weights, concept_weights, float(classifier.intercept_[0]))
+    names = feature_names() if with_concepts else []
+    letters, letter_matrix, words, word_matrix = _features(evidences)
+    blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
+    classifier = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
+    classifier.fit(hstack(blocks).tocsr(), labels)
+    return _Fitted(letters, words if with_concepts else None, classifier, names)
+
+
+def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> LinearTextModel:
+    return _fit_sklearn(evidences, labels, with_concepts).to_model()
 
 
 def _out_of_fold_probabilities(
@@ -91,55 +163,100 @@ def _out_of_fold_probabilities(
     probabilities = np.zeros(len(evidences))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        model = _fit_linear([evidences[i] for i in train] + extra_evidences, np.concatenate([labels[train], extra_labels]))
-        for i in test:
-            probabilities[i] = model.probability(evidences[i].message, evidences[i].concepts)
+        fitted = _fit_sklearn([evidences[i] for i in train] + extra_evidences, np.concatenate([labels[train], extra_labels]))
+        probabilities[test] = fitted.probabilities([evidences[i] for i in test])
     return probabilities
 
 
 def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
     """The thresholds that catch the most crises while calm messages stay under the targets.
 
-    Vectorised `safety.risk_level`: 0 none, 1 ask, 2 crisis for every case and threshold set.
+    Vectorised `safety.risk_level` over every threshold set of the grids.
     """
     category = np.array([found.category for found in evidences])
+    strong, hopeless = category == safety.STRONG, category == safety.HOPELESS
+    by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
+    by_rules_crisis = np.isin(category, [safety.COMBINED, safety.LOWERED])
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
-    for crisis_at in _GRID:
-        crisis = (category == safety.STRONG) | ((probabilities >= crisis_at) & (category == safety.LOWERED))
-        for lowered_at, worrying_at, ask_at in itertools.product(_GRID, repeat=3):
-            if max(lowered_at, worrying_at, ask_at) > crisis_at:
+    for crisis_at, strong_at in itertools.product(_CRISIS_GRID, _STRONG_GRID):
+        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & (probabilities >= strong_at))
+        calm_crisis = (crisis & is_calm).sum() / calm_count
+        for rules_at, ask_at in itertools.product(_ASK_GRID, repeat=2):
+            if max(rules_at, ask_at) > crisis_at:
                 continue
-            ask_threshold = np.where(
-                category == safety.LOWERED, lowered_at, np.where(category == safety.WORRYING, worrying_at, ask_at)
-            )
-            flagged = crisis | (category == safety.HOPELESS) | (probabilities >= ask_threshold)
-            calm_crisis = (crisis & is_calm).sum() / calm_count
+            ask_threshold = np.where(by_rules, rules_at, ask_at)
+            flagged = crisis | strong | hopeless | (probabilities >= ask_threshold)
             calm_flagged = (flagged & is_calm).sum() / calm_count
-            # Within the targets: most crises caught. Outside them (possible on a small fold): the least excess.
+            # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
-            key = (-excess, int((flagged & is_crisis).sum()), int((crisis & is_crisis).sum()), -calm_flagged, ask_at, crisis_at)
+            key = (
+                -round(excess, 6),
+                int((flagged & is_crisis).sum()),
+                int((crisis & is_crisis).sum()),
+                -calm_flagged,
+                ask_at,
+                crisis_at,
+            )
             if best_key is None or key > best_key:
                 best_key = key
-                best = {"crisis": crisis_at, "lowered": lowered_at, "worrying": worrying_at, "ask": ask_at}
+                best = {"crisis": crisis_at, "strong": strong_at, "rules": rules_at, "ask": ask_at}
     return best
 
 
+_EVIDENCE: dict[str, safety.Evidence] = {}
+
+
+def _evidence(text: str) -> safety.Evidence:
+    if text not in _EVIDENCE:
+        _EVIDENCE[text] = safety.evidence(text)
+    return _EVIDENCE[text]
+
+
 def _labelled(cases: list[dict]) -> tuple[list[safety.Evidence], np.ndarray]:
-    return [safety.evidence(case["text"]) for case in cases], np.array([int(case["label"] == "crisis") for case in cases])
+    return [_evidence(case["text"]) for case in cases], np.array([int(case["label"] == "crisis") for case in cases])
+
+
+def _fit(cases: list[dict], extra: Sequence[dict] = ()) -> tuple[_Fitted, dict[str, float]]:
+    evidences, labels = _labelled(cases)
+    extra_evidences, extra_labels = _labelled(list(extra))
+    fitted = _fit_sklearn(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
+    probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
+    return fitted, _choose_thresholds(evidences, labels, probabilities)
 
 
 def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
     """Train on `cases` + `extra` only. The thresholds are chosen on `cases` (evaluation-style
     messages) by inner cross-validation; `extra` only ever adds training examples."""
-    evidences, labels = _labelled(cases)
-    extra_evidences, extra_labels = _labelled(list(extra))
-    model = _fit_linear(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
-    probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
-    model.thresholds = _choose_thresholds(evidences, labels, probabilities)
+    fitted, thresholds = _fit(cases, extra)
+    model = fitted.to_model()
+    model.thresholds = thresholds
     model.lexicon_digest = lexicon_digest()
     return model
+
+
+def score(cases: list[dict], fitted: _Fitted, thresholds: dict[str, float], letters_only: _Fitted | None = None) -> list[dict]:
+    """Per case: the combined risk, the rules' risk alone and the model's probability alone."""
+    evidences = [_evidence(case["text"]) for case in cases]
+    probabilities = fitted.probabilities(evidences)
+    letters = letters_only.probabilities(evidences) if letters_only else probabilities
+    return [
+        {
+            "risk": safety.decide(found, float(probability), thresholds).risk,
+            "rules_risk": safety.decide(found, None, thresholds).risk,
+            "probability": float(probability),
+            "letters_probability": float(letter_probability),
+        }
+        for found, probability, letter_probability in zip(evidences, probabilities, letters, strict=True)
+    ]
+
+
+def held_aside_results(extra: Sequence[dict] = ()) -> tuple[list[dict], list[dict]]:
+    """The blind cases held aside, scored by a model trained on crisis-dev + the other 70% (+ `extra`)."""
+    train, held = blind_split()
+    fitted, thresholds = _fit(dev_cases() + train, extra)
+    return held, score(held, fitted, thresholds)
 
 
 def cross_validate(cases: list[dict], extra: Sequence[dict] = (), folds: int = 5, seed: int = 1) -> list[dict]:
@@ -154,22 +271,15 @@ def cross_validate(cases: list[dict], extra: Sequence[dict] = (), folds: int = 5
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train, test in splitter.split(np.zeros(len(cases)), strata):
         training = [cases[i] for i in train]
-        model = fit(training, extra)
-        letters_only = _fit_linear(*_labelled(training + list(extra)), with_concepts=False)
-        for i in test:
-            found = safety.evidence(cases[i]["text"])
-            probability = model.probability(found.message, found.concepts)
-            results[i] = {
-                "risk": safety.decide(found, probability, model.thresholds).risk,
-                "rules_risk": safety.decide(found, None, model.thresholds).risk,
-                "probability": probability,
-                "letters_probability": letters_only.probability(found.message, frozenset()),
-            }
+        fitted, thresholds = _fit(training, extra)
+        letters_only = _fit_sklearn(*_labelled(training + list(extra)), with_concepts=False)
+        for i, result in zip(test, score([cases[i] for i in test], fitted, thresholds, letters_only), strict=True):
+            results[i] = result
     return results
 
 
 def main() -> None:
-    cases, extra = dev_cases(), extra_cases()
+    cases, extra = training_cases(), extra_cases()
     model = fit(cases, extra)
     MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
     MODEL_FILE.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")

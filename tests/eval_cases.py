@@ -37,3 +37,34 @@ def crisis_dev_cases() -> dict[str, list[dict]]:
     """Crisis check cases: {"crisis": [...], "calm": [...]}, each {text, lang, kind|why, ...}."""
     own, shared = _read(EVAL / "crisis-dev.yaml"), _read(SHARED_EVAL / "crisis-dev.yaml") or {}
     return {label: _union(own[label], shared.get(label)) for label in ("crisis", "calm")}
+
+
+BLIND = Path(__file__).resolve().parent / "cases" / "crisis-blind.yaml"
+BLIND_HELD_SHARE = 0.3
+BLIND_SEED = 20261123
+
+
+def crisis_blind_cases() -> dict[str, list[dict]]:
+    """The blind-written crisis cases (tests/cases/crisis-blind.yaml): {"crisis": [...], "calm": [...]}."""
+    data = _read(BLIND) or {}
+    return {label: list(data.get(label) or []) for label in ("crisis", "calm")}
+
+
+def crisis_blind_split() -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(the 70% to train and read from, the 30% held aside): stratified by label and language, a fixed seed.
+
+    The held-aside part is never trained on and never read when the lexicons are widened.
+    """
+    import random
+
+    cases = crisis_blind_cases()
+    train: dict[str, list[dict]] = {"crisis": [], "calm": []}
+    held: dict[str, list[dict]] = {"crisis": [], "calm": []}
+    for label in ("crisis", "calm"):
+        for language in sorted({case.get("lang") for case in cases[label]}):
+            group = sorted((case for case in cases[label] if case.get("lang") == language), key=_key)
+            random.Random(f"{BLIND_SEED}-{label}-{language}").shuffle(group)
+            cut = round(len(group) * BLIND_HELD_SHARE)
+            held[label] += group[:cut]
+            train[label] += group[cut:]
+    return train, held

@@ -90,12 +90,31 @@ def test_the_misses_named_in_issue_8_get_the_crisis_answer(text):
     assert safety.check(text).kind == safety.SUICIDE
 
 
-def test_the_model_alone_never_gives_the_crisis_answer():
+def test_the_model_alone_never_gives_the_crisis_answer_but_confirms_one_the_rules_combined():
     found = safety.evidence("jeg har det helt vildt fint i dag")
     assert found.category == safety.OTHER
-    certain = safety.decide(found, 1.0, safety.DEFAULT_THRESHOLDS)
-    assert certain.risk == "ask"
-    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "none"
+    thresholds = safety.DEFAULT_THRESHOLDS
+    assert safety.decide(found, 1.0, thresholds).risk == "ask"
+    assert safety.decide(found, 0.0, thresholds).risk == "none"
+    combined = safety.evidence("alle ville have det bedre hvis jeg ikke fandtes")
+    assert combined.category == safety.COMBINED
+    assert safety.decide(combined, 1.0, thresholds).kind == safety.SUICIDE  # a learned crisis carries a kind
+    assert safety.decide(combined, 0.0, thresholds).risk == "none"
+
+
+def test_a_written_out_crisis_is_never_left_unanswered_whatever_the_model_says():
+    found = safety.evidence("jeg vil ikke leve mere")
+    assert found.category == safety.STRONG
+    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "ask"
+
+
+@pytest.mark.parametrize("text", ["can't take it anymore", "jag orkar inte mer", "jeg kan ikke mere"])
+def test_exhaustion_is_asked_about(text):
+    assert safety.check(text).risk in ("ask", "crisis")
+
+
+def test_a_parent_writing_about_a_son_is_about_someone_else():
+    assert safety.check("min søn på 14 skriver at han orker ikke mere").about_other
 
 
 def test_context_that_lowers_risk_is_left_to_the_model_and_a_wish_to_die_is_not_lowered_by_a_film():
