@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -104,9 +105,9 @@ def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.nd
 class _Fitted:
     """A scikit-learn fit: scored in bulk while training, turned into plain weights to ship."""
 
-    letters: object
-    words: object | None
-    classifier: object
+    letters: Any  # scikit-learn ships no type hints
+    words: Any | None
+    classifier: Any
     names: list[str]
 
     def features(self, evidences: list[safety.Evidence]):

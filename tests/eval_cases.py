@@ -61,8 +61,8 @@ def crisis_blind_split() -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
     train: dict[str, list[dict]] = {"crisis": [], "calm": []}
     held: dict[str, list[dict]] = {"crisis": [], "calm": []}
     for label in ("crisis", "calm"):
-        for language in sorted({case.get("lang") for case in cases[label]}):
-            group = sorted((case for case in cases[label] if case.get("lang") == language), key=_key)
+        for language in sorted({str(case.get("lang")) for case in cases[label]}):
+            group = sorted((case for case in cases[label] if str(case.get("lang")) == language), key=_key)
             random.Random(f"{BLIND_SEED}-{label}-{language}").shuffle(group)
             cut = round(len(group) * BLIND_HELD_SHARE)
             held[label] += group[:cut]
