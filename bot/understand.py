@@ -36,6 +36,35 @@ LEARNED_WEIGHT = 1.0
 FALLBACK_THRESHOLD = 0.4
 FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
 FALLBACK_MIN_WORDS = 3
+# Words that name the setting ("skole", "elev", "lærer") beside a specific topic are not the
+# question: a teacher names the school in every message, and an anxious pupil is a question
+# about anxiety before it is one for the school psychologists. Then they, and the learned
+# signal's guess at a broad topic, count this much. ("ordblind" is no setting word.)
+SETTING_BESIDE_SPECIFIC = 0.3
+_SETTING_WORDS = frozenset(
+    normalise(word)
+    for word in [
+        "skole",
+        "skolen",
+        "lærer",
+        "læreren",
+        "lærerne",
+        "elev",
+        "eleven",
+        "eleverne",
+        "elever",
+        "pædagog",
+        "pædagogen",
+        "pædagogerne",
+        "school",
+        "teacher",
+        "pupil",
+        "student",
+        "skola",
+        "skolan",
+        "lärare",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,7 @@ class Phrase:
     topic: str
     language: str
     stems: tuple[str, ...]
+    setting: bool = False  # a word for where, not what ("skolen")
 
     @property
     def weight(self) -> float:
@@ -72,7 +102,8 @@ class TopicIndex:
                 for phrase in phrases:
                     stems = tuple(stem(word, language) for word in normalise(phrase).split())
                     if stems:
-                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems))
+                        setting = normalise(phrase) in _SETTING_WORDS
+                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems, setting))
         self.vocabulary: dict[str, list[str]] = {
             language: sorted({s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems})
             for language in LANGUAGES
@@ -93,6 +124,7 @@ class TopicIndex:
 
     def topics_in(self, words: list[str], user_language: str = "da") -> dict[str, float]:
         matches: list[tuple[str, int, int, float]] = []  # topic, first word, end, strength
+        settings: set[int] = set()  # which matches are setting words
         for language in LANGUAGES:
             stems = [self._correct(stem(word, language), language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
@@ -107,12 +139,22 @@ class TopicIndex:
                     if end:
                         matched.add((phrase.topic, start))
                         strength = phrase.weight * weight * self.topic_weights[phrase.topic]
+                        if phrase.setting:
+                            settings.add(len(matches))
                         matches.append((phrase.topic, start, end, strength))
         found: dict[str, float] = defaultdict(float)
-        for topic, start, end, strength in matches:
+        setting: dict[str, float] = defaultdict(float)
+        for number, (topic, start, end, strength) in enumerate(matches):
             if not _inside_a_longer_match(topic, start, end, matches):
-                found[topic] += strength
+                (setting if number in settings else found)[topic] += strength
+        factor = SETTING_BESIDE_SPECIFIC if self.has_specific(found) else 1.0
+        for topic, strength in setting.items():
+            found[topic] += factor * strength
         return dict(found)
+
+    def has_specific(self, topics: dict[str, float]) -> bool:
+        """A topic that says which help fits (not a broad one like school), clearly named."""
+        return any(self.topic_weights.get(topic, 1.0) >= 1 and strength >= 1 for topic, strength in topics.items())
 
 
 def _inside_a_longer_match(topic: str, start: int, end: int, matches: list[tuple[str, int, int, float]]) -> bool:
@@ -314,10 +356,13 @@ class Understander:
             if clear and word_count >= FALLBACK_MIN_WORDS and self.index.topic_weights[topic] >= 1:
                 topics[topic] = LEARNED_WEIGHT * best
             return
+        specific = self.index.has_specific(topics)
         for probability, topic in ranked:
             if probability < LEARNED_THRESHOLD:
                 break
-            topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
+            broad = self.index.topic_weights[topic] < 1
+            factor = SETTING_BESIDE_SPECIFIC if broad and specific else 1.0
+            topics[topic] = topics.get(topic, 0.0) + factor * LEARNED_WEIGHT * probability
 
     def read(self, text: str, language: str = "da") -> Understanding:
         message = normalise(text)
