@@ -123,10 +123,11 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
-    if need.topics and severity != 4 and any(item.topic_fit > 0 for item in ranked):
+    if need.topics and any(item.topic_fit > 0 for item in ranked):
         # Only offers for what the person wrote about: a line for something else (Livslinien
-        # for an anxious child, alcohol talks for a parent's divorce) is no answer.
-        ranked = [item for item in ranked if item.topic_fit > 0]
+        # for an anxious child, alcohol talks for a parent's divorce) is no answer. When the
+        # need is severe, the psychiatric and emergency routes stay as well.
+        ranked = [item for item in ranked if item.topic_fit > 0 or (severity == 4 and item.offer.level in ("trin3", "akut"))]
     # Between equal fits: the established route before the trial, then the offer made most for
     # this age (headspace, 12-25, before Cyberhus, 9-23, for a 19-year-old), then by id.
     ranked.sort(
@@ -187,15 +188,16 @@ def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None
 def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:
     """The crisis answer's routes: 112, a line open now, the local emergency route."""
     country = country_of(need, catalogue)
-    ids = [catalogue.emergency_number(country).id, catalogue.help_line(country).id]
-    municipality = catalogue.municipalities.get(need.municipality or "")
-    ids += municipality.emergency if municipality else catalogue.national(country).emergency
+    ids = [catalogue.emergency_number(country).id]
     if (
         crisis_kind in (VIOLENCE, SEXUAL_ABUSE)
         and need.role in ("professional", "parent")
         and (notify := catalogue.notification(need.municipality))
     ):
-        ids.append(notify.id)
+        ids.append(notify.id)  # an adult who sees a child harmed: 112 if in danger now, then tell the municipality
+    ids.append(catalogue.help_line(country).id)
+    municipality = catalogue.municipalities.get(need.municipality or "")
+    ids += municipality.emergency if municipality else catalogue.national(country).emergency
     if (crisis_line := catalogue.crisis_line(country)) and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
         ids.append(crisis_line.id)
     return [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]

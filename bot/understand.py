@@ -275,8 +275,21 @@ _OWN_USE = re.compile(
 )
 
 
+_PARENTS_OWN_USE = re.compile(
+    fold(
+        r"\b(jeg|jag) (drikker|tager|ryger|har drukket|har et problem|har selv et problem|er afhaengig)\b|\bmit (eget )?(forbrug|misbrug)\b|\bi (drink|take)\b"
+    )
+)
+
+
 def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
-    if "substance_own" not in topics or role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message):
+    """The drinking of the adult in the house is the family's question, not the child's own use:
+    a young person writing about a parent ("min far drikker"), or a parent about their own
+    ("jeg drikker for meget om aftenen", "jeg har selv et problem med piller")."""
+    if "substance_own" not in topics:
+        return topics
+    parents_own = role == "parent" and _PARENTS_OWN_USE.search(message)
+    if not parents_own and (role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message)):
         return topics
     topics = dict(topics)
     topics["parental_substance"] = topics.get("parental_substance", 0.0) + topics.pop("substance_own")
