@@ -11,6 +11,7 @@ Nothing here calls the network; the model is numbers shipped in the repository.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Understanding:
     municipality: str | None = None
     role: str | None = None
     severity: int | None = None
+    offers_named: tuple[str, ...] = ()  # offers the message names ("hvad går MOT ud på?")
 
     def ranked_topics(self) -> list[str]:
         return sorted(self.topics, key=lambda topic: -self.topics[topic])
@@ -109,6 +111,12 @@ class TopicIndex:
             for language in LANGUAGES
         }
         self._vocabulary_sets = {language: set(words) for language, words in self.vocabulary.items()}
+        # By length: a word can only be within the cutoff of a word of about its length
+        # (ratio = 2 * common / (len1 + len2)), so only those are compared - a fraction of the work.
+        self._by_length: dict[str, dict[int, list[str]]] = {language: defaultdict(list) for language in LANGUAGES}
+        for language, vocabulary in self.vocabulary.items():
+            for word in vocabulary:
+                self._by_length[language][len(word)].append(word)
         self._corrections: dict[tuple[str, str], str] = {}
 
     def _correct(self, word_stem: str, language: str) -> str:
@@ -116,7 +124,11 @@ class TopicIndex:
             return word_stem
         key = (word_stem, language)
         if key not in self._corrections:
-            best = process.extractOne(word_stem, self.vocabulary[language], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
+            length = len(word_stem)
+            shortest = math.floor(length * _FUZZY_CUTOFF / (200 - _FUZZY_CUTOFF))
+            longest = math.ceil(length * (200 - _FUZZY_CUTOFF) / _FUZZY_CUTOFF)
+            candidates = [word for near in range(shortest, longest + 1) for word in self._by_length[language].get(near, ())]
+            best = process.extractOne(word_stem, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
             self._corrections[key] = best[0] if best else word_stem
             if len(self._corrections) > 50_000:  # bounded: arbitrary input must not grow memory
                 self._corrections.clear()
@@ -341,6 +353,54 @@ def find_municipality(words: list[str], towns: dict[str, str]) -> str | None:
     return None
 
 
+class OfferNames:
+    """The offers' own names, to notice an offer named in a message ("kommunens børnelæge i
+    Center for Trivsel", "Hvad går MOT ud på?"). A name counts when it belongs to one offer
+    only (not "Center for Trivsel" inside every team's name); a short name in capitals (MOT,
+    BRUS, SES) only when written in capitals ("mot" is Swedish for "against")."""
+
+    def __init__(self, catalogue: Catalogue):
+        places = {normalise(place) for place in [*catalogue.town_to_municipality, *catalogue.municipalities]}
+        owners: dict[tuple[str, bool], set[str]] = defaultdict(set)
+        for offer in catalogue.offers:
+            if not offer.recommendable:
+                continue
+            for name in (offer.name.da, offer.name.en, offer.name.sv):
+                for part in re.split(r"[()\u2013\u2014\"]| - ", name or ""):
+                    part = part.strip()
+                    words = normalise(part)
+                    capitals = len(words) <= 4 and part.isupper()
+                    if capitals or (len(words) >= 6 and words not in places):
+                        owners[(part if capitals else words, capitals)].add(offer.id)
+        self.names = {key: owner for key, ids in owners.items() if (owner := _one_owner(ids, catalogue))}
+        # One alternation per kind, longest name first: one pass over the message, not one per name.
+        self._patterns = []
+        for capitals in (False, True):
+            names = sorted((name for name, kind in self.names if kind == capitals), key=lambda name: (-len(name), name))
+            if names:
+                alternation = "|".join(re.escape(name) for name in names)
+                self._patterns.append((re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), capitals))
+
+    def named_in(self, text: str, message: str) -> tuple[str, ...]:
+        found = [
+            self.names[(match.group(0), capitals)]
+            for pattern, capitals in self._patterns
+            for match in pattern.finditer(text if capitals else message)
+        ]
+        return tuple(dict.fromkeys(found))
+
+
+def _one_owner(ids: set[str], catalogue: Catalogue) -> str | None:
+    """The offer a name belongs to: the only one with it, or the entry point all the others
+    are reached through ("Center for Trivsel")."""
+    if len(ids) == 1:
+        return next(iter(ids))
+    entries = [offer_id for offer_id in ids if catalogue.offers_by_id[offer_id].via is None]
+    if len(entries) == 1 and all(catalogue.offers_by_id[offer_id].via == entries[0] for offer_id in ids - {entries[0]}):
+        return entries[0]
+    return None
+
+
 @lru_cache(maxsize=1)
 def shipped_topic_model() -> TopicModel | None:
     return TopicModel.load()
@@ -353,6 +413,7 @@ class Understander:
         self.index = TopicIndex(catalogue)
         self.topic_model = shipped_topic_model() if topic_model is True else topic_model or None
         self.use_topic_words = True
+        self.offer_names = OfferNames(catalogue)
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
 
@@ -392,4 +453,5 @@ class Understander:
             municipality=find_municipality(words, self.towns),
             role=role,
             severity=severity,
+            offers_named=self.offer_names.named_in(text, message),
         )

@@ -192,3 +192,19 @@ def test_a_parents_own_drinking_is_the_familys_question(guide, text, role, topic
 def test_a_teachers_pupil_with_a_specific_worry_gets_that_help_before_ppr(guide, text, municipality, age, first):
     result = guide.assess(text, Need(role="professional", age=age, municipality=municipality))
     assert result.offer_ids[0] == first
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "age", "municipality", "first"),
+    [
+        ("Hvad går MOT ud på, passer det til vores 8. klasser?", "professional", 14, "aarhus", "program-mot"),
+        ("vi vil gerne have TRIV NU fra Psykiatrifonden til vores klasser", "professional", 12, "aarhus", "program-triv-nu"),
+        ("jag går mot skolan men vill inte", "youth", 12, "sverige", None),  # Swedish 'mot' names nothing
+    ],
+)
+def test_an_offer_named_in_the_message_comes_first_when_it_may_be_shown(guide, text, role, age, municipality, first):
+    result = guide.assess(text, Need(role=role, age=age, municipality=municipality))
+    if first:
+        assert result.offer_ids[0] == first
+    else:
+        assert not result.understanding.offers_named
