@@ -98,7 +98,8 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     offer), plus what the age alone says: a three-year-old who bites is a question for the
     health visitor before it is one for a school psychologist."""
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
-    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth":
+    newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
+    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth" and not newborn:
         topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
     return topics
 

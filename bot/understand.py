@@ -138,7 +138,12 @@ class TopicIndex:
         matches: list[tuple[str, int, int, float]] = []  # topic, first word, end, strength
         settings: set[int] = set()  # which matches are setting words
         for language in LANGUAGES:
-            stems = [self._correct(stem(word, language), language) for word in words]
+            # Spelling is corrected in the user's language only: in another, a Danish word comes
+            # too near a foreign one ("næsten" -> Swedish "nätet").
+            if language == user_language:
+                stems = [self._correct(stem(word, language), language) for word in words]
+            else:
+                stems = [stem(word, language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
             matched: set[tuple[str, int]] = set()  # one match per topic per starting word
             for start, first in enumerate(stems):
