@@ -31,7 +31,7 @@ _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached thr
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
 PROTECTED_TOP = 3
-_BREADTH_BONUS = 0.3  # nothing said about the topic: broad first doors before specialised ones
+_BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
 _NAMED_FIT = 1.5  # an offer the person names fits about as well as one whole topic
@@ -127,7 +127,7 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
-    if need.topics and any(item.topic_fit > 0 for item in ranked):
+    if topics and any(item.topic_fit > 0 for item in ranked):
         # Only offers for what the person wrote about: a line for something else (Livslinien
         # for an anxious child, alcohol talks for a parent's divorce) is no answer. When the
         # need is severe, the psychiatric and emergency routes stay as well.
