@@ -14,6 +14,7 @@ phrases and the other folds' cases, and scored only on the cases it did not see.
 
     .venv/bin/python -m bench.bench_routing          # all of it
     .venv/bin/python -m bench.bench_routing --cv     # the cross-validated quality only
+    .venv/bin/python -m bench.bench_routing --held-aside   # the held-aside blind cases, one figure
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bot.guide import Guide
 from bot.routing import Need, is_eligible, rank
 from bot.schema import LocalText, Municipality
 from bot.text import normalise
-from bot.topic_train import CASE_FILES, FOLDS, case_examples, fit, folds, phrase_examples, repository_cases
+from bot.topic_train import CASE_FILES, FOLDS, blind_split, case_examples, fit, folds, phrase_examples, repository_cases
 from tests.eval_cases import routing_dev_cases
 
 
@@ -161,6 +162,7 @@ def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]]
     """
     cases = repository_cases()
     dev_ids = {case["id"] for case in routing_dev_cases()}
+    blind_ids = {case["id"] for case in blind_split()[0]}
     phrases = phrase_examples(catalogue)
     tallies: dict = {}
     saved = understand.LEARNED_THRESHOLD, understand.LEARNED_WEIGHT
@@ -175,7 +177,7 @@ def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]]
                     label = f"{name} t={threshold} w={weight}" if grid and learned else name
                     for case in held_out:
                         offers = guide.assess(case["text"], need_of(case)).offer_ids
-                        which = "dev" if case["id"] in dev_ids else "extra"
+                        which = "dev" if case["id"] in dev_ids else "blind" if case["id"] in blind_ids else "extra"
                         for key in ((label, which, "all"), (label, which, case.get("lang") or "da"), (label, "both", "all")):
                             tallies.setdefault(key, Tally()).add(case, offers)
     finally:
@@ -191,17 +193,29 @@ def print_cross_validation(catalogue: Catalogue) -> None:
     tallies = cross_validated(catalogue, LAYERS)
     for name, _, _ in LAYERS:
         print(f"  {name}:")
-        for which in ("dev", "extra", "both"):
-            print(f"    {which:<6} {tallies[(name, which, 'all')]}")
+        for which in ("dev", "extra", "blind", "both"):
+            if (name, which, "all") in tallies:
+                print(f"    {which:<6} {tallies[(name, which, 'all')]}")
         for language in ("da", "en", "sv"):
             if (name, "both", language) in tallies or (name, "extra", language) in tallies:
                 merged = Tally()
-                for which in ("dev", "extra"):
+                for which in ("dev", "extra", "blind"):
                     part = tallies.get((name, which, language))
                     if part:
                         for field in ("routed", "first", "top3", "forbidden"):
                             setattr(merged, field, getattr(merged, field) + getattr(part, field))
                 print(f"      {language}: {merged}")
+
+
+def print_held_aside(catalogue: Catalogue) -> None:
+    """The blind cases held aside (never trained or tuned on), scored as a whole - one figure,
+    no case shown, so looking at it cannot tune the guide to them."""
+    held_aside = blind_split()[1]
+    guide = Guide(catalogue)
+    tally = Tally()
+    for case in held_aside:
+        tally.add(case, guide.assess(case["text"], need_of(case)).offer_ids)
+    print(f"Blind cases held aside (30% by municipality, never trained or tuned on): {tally}")
 
 
 def routing_time_per_message(guide: Guide, cases: list[dict], rounds: int = 20) -> list[float]:
@@ -223,6 +237,9 @@ def main() -> None:
     real = load_catalogue()
     if "--cv" in sys.argv:
         print_cross_validation(real)
+        return
+    if "--held-aside" in sys.argv:
+        print_held_aside(real)
         return
     guide = Guide(real)
     words_only = guide_with(real, None)

@@ -41,7 +41,7 @@ class Guide:
         known = known or Need()
         crisis = safety.check(text)  # always first, on every free text
         understanding = self.understander.read(text, known.language)
-        need = self.merge(known, understanding)
+        need = replace(self.merge(known, understanding), offers_named=understanding.offers_named)
         ranked = rank(self.catalogue, need, limit)
         routes = crisis_offers(self.catalogue, need, crisis.kind) if crisis.is_crisis else []
         return Assessment(crisis, understanding, need, ranked, routes, level_for(need, self.catalogue, ranked, crisis.is_crisis))

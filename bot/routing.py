@@ -31,9 +31,10 @@ _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached thr
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
 PROTECTED_TOP = 3
-_BREADTH_BONUS = 0.3  # nothing said about the topic: broad first doors before specialised ones
+_BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
+_NAMED_FIT = 1.5  # an offer the person names fits about as well as one whole topic
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Need:
     language: str = "da"
     topics: dict[str, float] = field(default_factory=dict)
     severity: int | None = None
+    offers_named: tuple[str, ...] = ()  # offers the person named ("hvad er MOT?")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     offer), plus what the age alone says: a three-year-old who bites is a question for the
     health visitor before it is one for a school psychologist."""
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
-    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth":
+    newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
+    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth" and not newborn:
         topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
     return topics
 
@@ -116,6 +119,7 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
             for position, topic in enumerate(offer.topics)
             if topic in topics
         )
+        topic_fit += _NAMED_FIT * (offer.id in need.offers_named)
         local = not offer.is_national
         score = topic_fit + level_fit.get(offer.level, 0.0)
         score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
@@ -123,10 +127,11 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
-    if need.topics and severity != 4 and any(item.topic_fit > 0 for item in ranked):
+    if topics and any(item.topic_fit > 0 for item in ranked):
         # Only offers for what the person wrote about: a line for something else (Livslinien
-        # for an anxious child, alcohol talks for a parent's divorce) is no answer.
-        ranked = [item for item in ranked if item.topic_fit > 0]
+        # for an anxious child, alcohol talks for a parent's divorce) is no answer. When the
+        # need is severe, the psychiatric and emergency routes stay as well.
+        ranked = [item for item in ranked if item.topic_fit > 0 or (severity == 4 and item.offer.level in ("trin3", "akut"))]
     # Between equal fits: the established route before the trial, then the offer made most for
     # this age (headspace, 12-25, before Cyberhus, 9-23, for a 19-year-old), then by id.
     ranked.sort(
@@ -187,15 +192,16 @@ def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None
 def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:
     """The crisis answer's routes: 112, a line open now, the local emergency route."""
     country = country_of(need, catalogue)
-    ids = [catalogue.emergency_number(country).id, catalogue.help_line(country).id]
-    municipality = catalogue.municipalities.get(need.municipality or "")
-    ids += municipality.emergency if municipality else catalogue.national(country).emergency
+    ids = [catalogue.emergency_number(country).id]
     if (
         crisis_kind in (VIOLENCE, SEXUAL_ABUSE)
         and need.role in ("professional", "parent")
         and (notify := catalogue.notification(need.municipality))
     ):
-        ids.append(notify.id)
+        ids.append(notify.id)  # an adult who sees a child harmed: 112 if in danger now, then tell the municipality
+    ids.append(catalogue.help_line(country).id)
+    municipality = catalogue.municipalities.get(need.municipality or "")
+    ids += municipality.emergency if municipality else catalogue.national(country).emergency
     if (crisis_line := catalogue.crisis_line(country)) and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
         ids.append(crisis_line.id)
     return [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]

@@ -4,10 +4,11 @@
     .venv/bin/python -m bot.topic_train --cv     # k-fold figures, nothing written
 
 Training data: every topic phrase in knowledge/topics.yaml (labelled with its topic), and the
-routing cases kept in the repository (tests/eval/routing-dev.yaml and
-tests/cases/routing-extra.yaml), each labelled with the topic its expected offers share (or the
-case's own `topic:`). Only the repository's files are used, so the model is the same on every
-machine. Needs scikit-learn (a dev dependency); the guide itself only reads the numbers.
+routing cases kept in the repository (tests/eval/routing-dev.yaml, tests/cases/routing-extra.yaml
+and the tuning part of tests/cases/routing-blind.yaml - never its held-aside part), each
+labelled with the topic its expected offers share (or the case's own `topic:`). Only the
+repository's files are used, so the model is the same on every machine. Needs scikit-learn
+(a dev dependency); the guide itself only reads the numbers.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from bot.topic_model import MODEL_PATH, TopicModel, features
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = (ROOT / "tests" / "eval" / "routing-dev.yaml", ROOT / "tests" / "cases" / "routing-extra.yaml")
+BLIND_FILE = ROOT / "tests" / "cases" / "routing-blind.yaml"
+BLIND_ASIDE_SHARE = 0.3
+BLIND_SEED = 2026
 C = 4.0  # inverse regularisation of the logistic regression
 CASE_WEIGHT = 2.0  # a whole message written by a person counts more than one listed phrase
 _SMALLEST_WEIGHT = 0.1  # weights below this are left out of the shipped file (size and speed)
@@ -44,10 +48,30 @@ class Example:
 
 
 def repository_cases() -> list[dict]:
+    """The cases to train and tune on: dev, extra, and the blind cases not held aside."""
     cases: list[dict] = []
     for path in CASE_FILES:
         cases += yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return cases
+    return cases + blind_split()[0]
+
+
+def blind_split() -> tuple[list[dict], list[dict]]:
+    """The blind-written cases as (to tune on, held aside): a fixed 30% of each municipality's
+    cases (seeded shuffle, in file order before it) is held aside, never trained or tuned on,
+    and scored only as a whole (`python -m bench.bench_routing --held-aside`)."""
+    if not BLIND_FILE.exists():
+        return [], []
+    cases = yaml.safe_load(BLIND_FILE.read_text(encoding="utf-8")) or []
+    by_municipality: dict[str, list[dict]] = {}
+    for case in cases:
+        by_municipality.setdefault(str(case.get("municipality")), []).append(case)
+    aside_ids: set[str] = set()
+    rng = random.Random(BLIND_SEED)
+    for municipality in sorted(by_municipality):
+        group = list(by_municipality[municipality])
+        rng.shuffle(group)
+        aside_ids |= {case["id"] for case in group[: round(BLIND_ASIDE_SHARE * len(group))]}
+    return [case for case in cases if case["id"] not in aside_ids], [case for case in cases if case["id"] in aside_ids]
 
 
 def case_topic(case: dict, catalogue: Catalogue) -> str | None:

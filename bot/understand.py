@@ -11,6 +11,7 @@ Nothing here calls the network; the model is numbers shipped in the repository.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,6 +37,35 @@ LEARNED_WEIGHT = 1.0
 FALLBACK_THRESHOLD = 0.4
 FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
 FALLBACK_MIN_WORDS = 3
+# Words that name the setting ("skole", "elev", "lærer") beside a specific topic are not the
+# question: a teacher names the school in every message, and an anxious pupil is a question
+# about anxiety before it is one for the school psychologists. Then they, and the learned
+# signal's guess at a broad topic, count this much. ("ordblind" is no setting word.)
+SETTING_BESIDE_SPECIFIC = 0.3
+_SETTING_WORDS = frozenset(
+    normalise(word)
+    for word in [
+        "skole",
+        "skolen",
+        "lærer",
+        "læreren",
+        "lærerne",
+        "elev",
+        "eleven",
+        "eleverne",
+        "elever",
+        "pædagog",
+        "pædagogen",
+        "pædagogerne",
+        "school",
+        "teacher",
+        "pupil",
+        "student",
+        "skola",
+        "skolan",
+        "lärare",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +73,7 @@ class Phrase:
     topic: str
     language: str
     stems: tuple[str, ...]
+    setting: bool = False  # a word for where, not what ("skolen")
 
     @property
     def weight(self) -> float:
@@ -56,6 +87,7 @@ class Understanding:
     municipality: str | None = None
     role: str | None = None
     severity: int | None = None
+    offers_named: tuple[str, ...] = ()  # offers the message names ("hvad går MOT ud på?")
 
     def ranked_topics(self) -> list[str]:
         return sorted(self.topics, key=lambda topic: -self.topics[topic])
@@ -72,12 +104,19 @@ class TopicIndex:
                 for phrase in phrases:
                     stems = tuple(stem(word, language) for word in normalise(phrase).split())
                     if stems:
-                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems))
+                        setting = normalise(phrase) in _SETTING_WORDS
+                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems, setting))
         self.vocabulary: dict[str, list[str]] = {
             language: sorted({s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems})
             for language in LANGUAGES
         }
         self._vocabulary_sets = {language: set(words) for language, words in self.vocabulary.items()}
+        # By length: a word can only be within the cutoff of a word of about its length
+        # (ratio = 2 * common / (len1 + len2)), so only those are compared - a fraction of the work.
+        self._by_length: dict[str, dict[int, list[str]]] = {language: defaultdict(list) for language in LANGUAGES}
+        for language, vocabulary in self.vocabulary.items():
+            for word in vocabulary:
+                self._by_length[language][len(word)].append(word)
         self._corrections: dict[tuple[str, str], str] = {}
 
     def _correct(self, word_stem: str, language: str) -> str:
@@ -85,7 +124,11 @@ class TopicIndex:
             return word_stem
         key = (word_stem, language)
         if key not in self._corrections:
-            best = process.extractOne(word_stem, self.vocabulary[language], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
+            length = len(word_stem)
+            shortest = math.floor(length * _FUZZY_CUTOFF / (200 - _FUZZY_CUTOFF))
+            longest = math.ceil(length * (200 - _FUZZY_CUTOFF) / _FUZZY_CUTOFF)
+            candidates = [word for near in range(shortest, longest + 1) for word in self._by_length[language].get(near, ())]
+            best = process.extractOne(word_stem, candidates, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
             self._corrections[key] = best[0] if best else word_stem
             if len(self._corrections) > 50_000:  # bounded: arbitrary input must not grow memory
                 self._corrections.clear()
@@ -93,8 +136,14 @@ class TopicIndex:
 
     def topics_in(self, words: list[str], user_language: str = "da") -> dict[str, float]:
         matches: list[tuple[str, int, int, float]] = []  # topic, first word, end, strength
+        settings: set[int] = set()  # which matches are setting words
         for language in LANGUAGES:
-            stems = [self._correct(stem(word, language), language) for word in words]
+            # Spelling is corrected in the user's language only: in another, a Danish word comes
+            # too near a foreign one ("næsten" -> Swedish "nätet").
+            if language == user_language:
+                stems = [self._correct(stem(word, language), language) for word in words]
+            else:
+                stems = [stem(word, language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
             matched: set[tuple[str, int]] = set()  # one match per topic per starting word
             for start, first in enumerate(stems):
@@ -107,12 +156,22 @@ class TopicIndex:
                     if end:
                         matched.add((phrase.topic, start))
                         strength = phrase.weight * weight * self.topic_weights[phrase.topic]
+                        if phrase.setting:
+                            settings.add(len(matches))
                         matches.append((phrase.topic, start, end, strength))
         found: dict[str, float] = defaultdict(float)
-        for topic, start, end, strength in matches:
+        setting: dict[str, float] = defaultdict(float)
+        for number, (topic, start, end, strength) in enumerate(matches):
             if not _inside_a_longer_match(topic, start, end, matches):
-                found[topic] += strength
+                (setting if number in settings else found)[topic] += strength
+        factor = SETTING_BESIDE_SPECIFIC if self.has_specific(found) else 1.0
+        for topic, strength in setting.items():
+            found[topic] += factor * strength
         return dict(found)
+
+    def has_specific(self, topics: dict[str, float]) -> bool:
+        """A topic that says which help fits (not a broad one like school), clearly named."""
+        return any(self.topic_weights.get(topic, 1.0) >= 1 and strength >= 1 for topic, strength in topics.items())
 
 
 def _inside_a_longer_match(topic: str, start: int, end: int, matches: list[tuple[str, int, int, float]]) -> bool:
@@ -233,8 +292,21 @@ _OWN_USE = re.compile(
 )
 
 
+_PARENTS_OWN_USE = re.compile(
+    fold(
+        r"\b(jeg|jag) (drikker|tager|ryger|har drukket|har et problem|har selv et problem|er afhaengig)\b|\bmit (eget )?(forbrug|misbrug)\b|\bi (drink|take)\b"
+    )
+)
+
+
 def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
-    if "substance_own" not in topics or role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message):
+    """The drinking of the adult in the house is the family's question, not the child's own use:
+    a young person writing about a parent ("min far drikker"), or a parent about their own
+    ("jeg drikker for meget om aftenen", "jeg har selv et problem med piller")."""
+    if "substance_own" not in topics:
+        return topics
+    parents_own = role == "parent" and _PARENTS_OWN_USE.search(message)
+    if not parents_own and (role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message)):
         return topics
     topics = dict(topics)
     topics["parental_substance"] = topics.get("parental_substance", 0.0) + topics.pop("substance_own")
@@ -286,6 +358,54 @@ def find_municipality(words: list[str], towns: dict[str, str]) -> str | None:
     return None
 
 
+class OfferNames:
+    """The offers' own names, to notice an offer named in a message ("kommunens børnelæge i
+    Center for Trivsel", "Hvad går MOT ud på?"). A name counts when it belongs to one offer
+    only (not "Center for Trivsel" inside every team's name); a short name in capitals (MOT,
+    BRUS, SES) only when written in capitals ("mot" is Swedish for "against")."""
+
+    def __init__(self, catalogue: Catalogue):
+        places = {normalise(place) for place in [*catalogue.town_to_municipality, *catalogue.municipalities]}
+        owners: dict[tuple[str, bool], set[str]] = defaultdict(set)
+        for offer in catalogue.offers:
+            if not offer.recommendable:
+                continue
+            for name in (offer.name.da, offer.name.en, offer.name.sv):
+                for part in re.split(r"[()\u2013\u2014\"]| - ", name or ""):
+                    part = part.strip()
+                    words = normalise(part)
+                    capitals = len(words) <= 4 and part.isupper()
+                    if capitals or (len(words) >= 6 and words not in places):
+                        owners[(part if capitals else words, capitals)].add(offer.id)
+        self.names = {key: owner for key, ids in owners.items() if (owner := _one_owner(ids, catalogue))}
+        # One alternation per kind, longest name first: one pass over the message, not one per name.
+        self._patterns = []
+        for capitals in (False, True):
+            names = sorted((name for name, kind in self.names if kind == capitals), key=lambda name: (-len(name), name))
+            if names:
+                alternation = "|".join(re.escape(name) for name in names)
+                self._patterns.append((re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), capitals))
+
+    def named_in(self, text: str, message: str) -> tuple[str, ...]:
+        found = [
+            self.names[(match.group(0), capitals)]
+            for pattern, capitals in self._patterns
+            for match in pattern.finditer(text if capitals else message)
+        ]
+        return tuple(dict.fromkeys(found))
+
+
+def _one_owner(ids: set[str], catalogue: Catalogue) -> str | None:
+    """The offer a name belongs to: the only one with it, or the entry point all the others
+    are reached through ("Center for Trivsel")."""
+    if len(ids) == 1:
+        return next(iter(ids))
+    entries = [offer_id for offer_id in ids if catalogue.offers_by_id[offer_id].via is None]
+    if len(entries) == 1 and all(catalogue.offers_by_id[offer_id].via == entries[0] for offer_id in ids - {entries[0]}):
+        return entries[0]
+    return None
+
+
 @lru_cache(maxsize=1)
 def shipped_topic_model() -> TopicModel | None:
     return TopicModel.load()
@@ -298,6 +418,7 @@ class Understander:
         self.index = TopicIndex(catalogue)
         self.topic_model = shipped_topic_model() if topic_model is True else topic_model or None
         self.use_topic_words = True
+        self.offer_names = OfferNames(catalogue)
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
 
@@ -314,10 +435,13 @@ class Understander:
             if clear and word_count >= FALLBACK_MIN_WORDS and self.index.topic_weights[topic] >= 1:
                 topics[topic] = LEARNED_WEIGHT * best
             return
+        specific = self.index.has_specific(topics)
         for probability, topic in ranked:
             if probability < LEARNED_THRESHOLD:
                 break
-            topics[topic] = topics.get(topic, 0.0) + LEARNED_WEIGHT * probability
+            broad = self.index.topic_weights[topic] < 1
+            factor = SETTING_BESIDE_SPECIFIC if broad and specific else 1.0
+            topics[topic] = topics.get(topic, 0.0) + factor * LEARNED_WEIGHT * probability
 
     def read(self, text: str, language: str = "da") -> Understanding:
         message = normalise(text)
@@ -334,4 +458,5 @@ class Understander:
             municipality=find_municipality(words, self.towns),
             role=role,
             severity=severity,
+            offers_named=self.offer_names.named_in(text, message),
         )

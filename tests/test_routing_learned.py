@@ -151,3 +151,60 @@ def test_an_adults_drinking_is_not_the_young_persons_own(guide, text, about_an_a
     assert (parental > own) == about_an_adult, topics
     if about_an_adult:
         assert own == 0, topics
+
+
+def test_the_blind_cases_held_aside_are_a_fixed_stratified_share_never_trained_on():
+    from bot.topic_train import BLIND_ASIDE_SHARE, blind_split, repository_cases
+
+    tune, aside = blind_split()
+    assert tune and aside and not {case["id"] for case in tune} & {case["id"] for case in aside}
+    assert blind_split() == (tune, aside)  # a fixed seed: the same split on every machine
+    for municipality in {case.get("municipality") for case in tune + aside}:
+        count = sum(case.get("municipality") == municipality for case in tune + aside)
+        held = sum(case.get("municipality") == municipality for case in aside)
+        assert held == round(BLIND_ASIDE_SHARE * count)
+    trained = {case["id"] for case in repository_cases()}
+    assert not trained & {case["id"] for case in aside}
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "topic", "not_topic"),
+    [
+        ("jeg drikker nok for meget om aftenen, min datter kan lugte det", "parent", "parental_substance", "substance_own"),
+        ("jeg har selv et problem med piller og alkohol, min søn har set meget", "parent", "parental_substance", "substance_own"),
+        ("min søn drikker sig fuld hver weekend", "parent", "substance_own", None),
+    ],
+)
+def test_a_parents_own_drinking_is_the_familys_question(guide, text, role, topic, not_topic):
+    topics = guide.understander.read(text).topics
+    assert topic in topics
+    assert not_topic is None or not_topic not in topics
+
+
+@pytest.mark.parametrize(
+    ("text", "municipality", "age", "first"),
+    [
+        ("min elev er bange for at komme i skole og får hjertebanken om morgenen", "aarhus", 12, "aarhus-center-for-trivsel"),
+        ("jeg er lærer, en elev skærer i sig selv", "aarhus", 13, "aarhus-center-for-trivsel"),
+        ("en af mine elever virker trist og har trukket sig fra de andre", "aarhus", 14, "aarhus-center-for-trivsel"),
+    ],
+)
+def test_a_teachers_pupil_with_a_specific_worry_gets_that_help_before_ppr(guide, text, municipality, age, first):
+    result = guide.assess(text, Need(role="professional", age=age, municipality=municipality))
+    assert result.offer_ids[0] == first
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "age", "municipality", "first"),
+    [
+        ("Hvad går MOT ud på, passer det til vores 8. klasser?", "professional", 14, "aarhus", "program-mot"),
+        ("vi vil gerne have TRIV NU fra Psykiatrifonden til vores klasser", "professional", 12, "aarhus", "program-triv-nu"),
+        ("jag går mot skolan men vill inte", "youth", 12, "sverige", None),  # Swedish 'mot' names nothing
+    ],
+)
+def test_an_offer_named_in_the_message_comes_first_when_it_may_be_shown(guide, text, role, age, municipality, first):
+    result = guide.assess(text, Need(role=role, age=age, municipality=municipality))
+    if first:
+        assert result.offer_ids[0] == first
+    else:
+        assert not result.understanding.offers_named
