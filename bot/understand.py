@@ -114,9 +114,9 @@ class TopicIndex:
         # By length: a word can only be within the cutoff of a word of about its length
         # (ratio = 2 * common / (len1 + len2)), so only those are compared - a fraction of the work.
         self._by_length: dict[str, dict[int, list[str]]] = {language: defaultdict(list) for language in LANGUAGES}
-        for language, vocabulary in self.vocabulary.items():
+        for vocabulary_language, vocabulary in self.vocabulary.items():
             for word in vocabulary:
-                self._by_length[language][len(word)].append(word)
+                self._by_length[vocabulary_language][len(word)].append(word)
         self._corrections: dict[tuple[str, str], str] = {}
 
     def _correct(self, word_stem: str, language: str) -> str:
