@@ -37,6 +37,12 @@ def load_settings() -> Settings | None:
         return None
 
 
+def _start_up() -> tuple[Settings | None, Conversation | None]:
+    """Settings and the guide with its catalogue; None for what could not be had (the error is printed)."""
+    settings = load_settings()
+    return settings, (_conversation(settings) if settings is not None else None)
+
+
 def _conversation(settings: Settings) -> Conversation | None:
     try:
         return Conversation(Guide(load_catalogue(settings.catalogue or None)), Renderer)
@@ -46,11 +52,8 @@ def _conversation(settings: Settings) -> Conversation | None:
 
 
 def run(force_console: bool = False) -> int:
-    settings = load_settings()
-    if settings is None:
-        return 2
-    conversation = _conversation(settings)
-    if conversation is None:
+    settings, conversation = _start_up()
+    if settings is None or conversation is None:
         return 2
     if settings.telegram_bot_token and not force_console:
         configure_logging(settings.log_level)
@@ -85,12 +88,7 @@ async def serve(conversation: Conversation, settings: Settings, stop: asyncio.Ev
         timeout_seconds=settings.telegram_timeout_seconds,
         needs=needs,
     )
-    reloader = CatalogueReloader(conversation, settings.catalogue or None)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(stop_signal, stop.set)
-    reloader.reload_on_hangup()
+    reloader, stop = _until_stopped(conversation, settings, stop)
     mode = "webhook" if settings.webhook_url else "polling"
 
     async def health() -> dict:
@@ -161,11 +159,8 @@ def _start_web(conversation: Conversation, settings: Settings, store: StateStore
 
 def run_web(port: int | None = None) -> int:
     """`run_bot.py web [--port N]`: the web chat and staff pages, without Telegram."""
-    settings = load_settings()
-    if settings is None:
-        return 2
-    conversation = _conversation(settings)
-    if conversation is None:
+    settings, conversation = _start_up()
+    if settings is None or conversation is None:
         return 2
     configure_logging(settings.log_level)
     try:
@@ -175,19 +170,32 @@ def run_web(port: int | None = None) -> int:
         return 1
 
 
-async def serve_web(conversation: Conversation, settings: Settings, port: int, stop: asyncio.Event | None = None) -> int:
-    """Run the web chat until SIGINT/SIGTERM (or `stop` is set)."""
-    store = open_store(settings.redis_url, settings.state_path, settings.state_ttl_seconds)
-    needs = NeedCounter(store, conversation, settings.count_needs)
+def _until_stopped(
+    conversation: Conversation, settings: Settings, stop: asyncio.Event | None
+) -> tuple[CatalogueReloader, asyncio.Event]:
+    """SIGINT/SIGTERM set `stop`; SIGHUP reloads the catalogue."""
     reloader = CatalogueReloader(conversation, settings.catalogue or None)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
     reloader.reload_on_hangup()
+    return reloader, stop
+
+
+async def serve_web(conversation: Conversation, settings: Settings, port: int, stop: asyncio.Event | None = None) -> int:
+    """Run the web chat until SIGINT/SIGTERM (or `stop` is set)."""
+    store = open_store(settings.redis_url, settings.state_path, settings.state_ttl_seconds)
+    needs = NeedCounter(store, conversation, settings.count_needs)
+    reloader, stop = _until_stopped(conversation, settings, stop)
 
     async def health() -> dict:
-        return {"ok": await store.reachable(), "mode": "web", "offers": len(conversation.catalogue.offers)}
+        return {
+            "ok": await store.reachable(),
+            "mode": "web",
+            "offers": len(conversation.catalogue.offers),
+            "store": type(store).__name__,
+        }
 
     server = watcher = None
     try:

@@ -95,17 +95,22 @@ def _role_of(who: Any) -> str | None:
     return getattr(who, "role", None)
 
 
+def template_environment(folder: Path = TEMPLATES) -> Environment:
+    """The templates' settings, shared by the chat's words and the web pages: escaping on, no silent gaps."""
+    return Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 class Renderer:
     def __init__(self, catalogue: Catalogue):
         self.catalogue = catalogue
         self.clock = lambda: datetime.now(UTC)
-        self.environment = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.environment = template_environment()
         template = self.environment.get_template("messages.j2")
         self._modules = {
             language: template.make_module({"w": _words(language), "say": self._sayer(language), "fill": _fill})

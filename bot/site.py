@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from bot import overview
 from bot.catalogue import Catalogue
 from bot.needs import NeedRow
+from bot.render import template_environment
 from bot.schema import LANGUAGES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
@@ -53,13 +53,7 @@ def pick_language(accept_language: str | None) -> str:
 class Pages:
     def __init__(self, catalogue: Catalogue):
         self.catalogue = catalogue
-        self.environment = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.environment = template_environment(TEMPLATES)
 
     def _render(self, template: str, language: str, root: str, **context) -> str:
         ui = ui_texts()[language]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import yaml
 
 from bot.catalogue import load_catalogue
 from bot.guide import Guide
-from bot.logs import LIBRARIES
+from bot.logs import LIBRARIES, configure_logging
 from tests.eval_cases import routing_dev_cases
 from tests.redis_server import redis_server
 
@@ -78,3 +79,11 @@ def restore_logging():
     root.setLevel(level)
     for name, library_level in library_levels.items():
         logging.getLogger(name).setLevel(library_level)
+
+
+@pytest.fixture
+def json_log(restore_logging):
+    """The production JSON log configuration, at DEBUG, written to a string for inspection."""
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream)
+    return stream

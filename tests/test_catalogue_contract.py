@@ -27,6 +27,7 @@ from bot.guide import Guide
 from bot.reload import CatalogueReloader
 from bot.render import Renderer
 from tests.conftest import ROOT
+from tests.running_bot import wait_until
 
 KNOWLEDGE = ROOT / "knowledge"
 MUNICIPALITIES_TEXT = (KNOWLEDGE / "municipalities.yaml").read_text(encoding="utf-8")
@@ -201,14 +202,6 @@ def test_each_mistake_in_municipalities_is_refused_with_file_line_and_field(tmp_
 # ---------------------------------------------------------------------- refused by reload
 
 
-async def wait_for(condition, timeout=5.0):
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def console_chat(conversation: Conversation, lines: list[str]) -> str:
     """Type lines into the terminal adapter; everything it printed."""
     output = io.StringIO()
@@ -244,7 +237,7 @@ async def test_reload_refuses_a_catalogue_without_a_declared_id_and_chats_go_on(
     file = knowledge_copy / name
     try:
         file.write_text(breaking(file.read_text(encoding="utf-8")), encoding="utf-8")
-        await wait_for(lambda: "catalogue refused" in caplog.text)
+        await wait_until(lambda: "catalogue refused" in caplog.text)
     finally:
         watcher.cancel()
     assert conversation.catalogue is good

@@ -8,14 +8,7 @@ from bot.flow import ChatState, Conversation, Event
 from bot.guide import Guide
 from bot.reload import CatalogueReloader
 from bot.render import Renderer
-
-
-async def wait_for(condition, timeout=5.0):
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
+from tests.running_bot import wait_until
 
 
 async def test_the_watcher_picks_up_a_changed_file_and_refuses_a_broken_one(knowledge_copy, caplog):
@@ -29,11 +22,11 @@ async def test_the_watcher_picks_up_a_changed_file_and_refuses_a_broken_one(know
             original.replace("{da: Skolevægringsprojektet (PPR og FTI),", "{da: Skolevægringsprojektet (nyt navn),", 1),
             encoding="utf-8",
         )
-        await wait_for(lambda: "nyt navn" in conversation.catalogue.offers_by_id["norddjurs-skolevaegring"].name.get("da"))
+        await wait_until(lambda: "nyt navn" in conversation.catalogue.offers_by_id["norddjurs-skolevaegring"].name.get("da"))
         good = conversation.catalogue
 
         offers.write_text(original.replace("level: trin2", "level: trin9", 1), encoding="utf-8")
-        await wait_for(lambda: "catalogue refused" in caplog.text)
+        await wait_until(lambda: "catalogue refused" in caplog.text)
         assert conversation.catalogue is good
         _, reply = conversation.handle(ChatState(), Event("text", "min søn på 9 i Grenaa vil ikke i skole"))
         assert "Skolevægringsprojektet (nyt navn)" in "\n".join(reply.messages)  # still serving the last good one

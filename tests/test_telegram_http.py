@@ -2,13 +2,11 @@
 fake Bot API server, with polling; faults injected into the server lose no reply."""
 
 import asyncio
-import io
 import os
 import signal
 
 import pytest
 
-from bot.logs import configure_logging
 from bot.store import ChatKeys, SQLiteStore
 from tests.fake_bot_api import FakeBotApi
 from tests.offline_telegram import FakeUser
@@ -29,14 +27,6 @@ def push_to(api):
         api.push(update)
 
     return deliver
-
-
-@pytest.fixture
-def json_log(restore_logging):
-    """The production JSON log configuration, at DEBUG, written to a string for inspection."""
-    stream = io.StringIO()
-    configure_logging("DEBUG", stream)
-    return stream
 
 
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)

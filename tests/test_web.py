@@ -1,24 +1,15 @@
 """The web chat over real HTTP: `serve_web` as `run_bot.py web` runs it, talked to as the
 page's script (JSON) and as a browser without script (forms) talk to it."""
 
-import io
 import json
 import re
 
 import pytest
 
 from bot.handlers.web import RateLimit, ReplyHtml
-from bot.logs import configure_logging
 from bot.reply import Reply
 from tests.running_web import play_web_story, running_web, seen_in_web, web_settings
 from tests.story import STORIES, load
-
-
-@pytest.fixture
-def json_log(restore_logging):
-    stream = io.StringIO()
-    configure_logging("DEBUG", stream)
-    return stream
 
 
 @pytest.mark.parametrize("path", STORIES, ids=lambda path: path.stem)
