@@ -106,113 +106,25 @@ def stem(word: str, language: str) -> str:
     return _STEMMERS[language].stemWord(word)
 
 
-# Everyday words that belong to one of the guide's languages only (Danish and Swedish share many:
-# "har", "det", "mig", "kan" are left out), to notice the language a person writes in.
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Everyday words that belong to one of the guide's languages only, to notice the language a person
+# writes in. Words the languages share are left out ("har", "det", "mig", "kan", and "i", "to", "is",
+# "it", "have", "min", "om", which are words of another of them too).
 _OWN_WORDS = {
-    "da": set(
-        [
-            "jeg",
-            "ikke",
-            "og",
-            "hvad",
-            "hvordan",
-            "meget",
-            "også",
-            "nogen",
-            "noget",
-            "hjælp",
-            "søn",
-            "datter",
-            "hun",
-            "skal",
-            "bare",
-            "være",
-            "gider",
-            "orker",
-            "mere",
-            "hvis",
-            "fordi",
-            "synes",
-            "føler",
-            "min",
-            "mit",
-            "mine",
-            "vores",
-            "kæreste",
-            "skolen",
-        ]
+    "da": _word_set(
+        "jeg ikke og hvad hvordan meget også nogen noget hjælp søn datter hun skal bare være gider orker mere "
+        "hvis fordi synes føler mit mine vores kæreste skolen"
     ),
-    "en": set(
-        [
-            "i",
-            "i'm",
-            "im",
-            "my",
-            "me",
-            "the",
-            "and",
-            "is",
-            "not",
-            "don't",
-            "dont",
-            "want",
-            "to",
-            "of",
-            "he",
-            "she",
-            "what",
-            "how",
-            "can't",
-            "cant",
-            "feel",
-            "am",
-            "with",
-            "have",
-            "it",
-            "this",
-            "anymore",
-            "myself",
-            "our",
-            "son",
-            "daughter",
-            "because",
-            "school",
-            "help",
-        ]
+    "en": _word_set(
+        "i'm im my me the and not don't dont want of he she what how can't cant feel am with "
+        "this anymore myself our son daughter because school help"
     ),
-    "sv": set(
-        [
-            "jag",
-            "inte",
-            "och",
-            "är",
-            "hon",
-            "vad",
-            "hur",
-            "mycket",
-            "också",
-            "någon",
-            "något",
-            "hjälp",
-            "dotter",
-            "mår",
-            "vill",
-            "ska",
-            "bara",
-            "vara",
-            "orkar",
-            "mer",
-            "om",
-            "eftersom",
-            "tycker",
-            "känner",
-            "mitt",
-            "mina",
-            "vår",
-            "skolan",
-            "pojkvän",
-            "flickvän",
-        ]
+    "sv": _word_set(
+        "jag inte och är hon vad hur mycket också någon något hjälp dotter mår vill ska bara vara orkar mer "
+        "eftersom tycker känner mitt mina vår skolan pojkvän flickvän"
     ),
 }
 _LOWER_WORDS = re.compile(r"[a-zæøåäöü']+")
