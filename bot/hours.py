@@ -67,9 +67,7 @@ def opening_status(offer: Offer, now: datetime, language: str = "da", zone: Zone
         return words["always"]
     if not offer.opening:
         return None
-    if now.tzinfo is None:
-        raise ValueError("now must carry a time zone")
-    local_now = now.astimezone(zone)
+    local_now = _local(now, zone)
     stretches = _stretches(offer.opening, local_now.date(), zone)
     for start, end in stretches:
         if start <= local_now < end:
@@ -80,6 +78,20 @@ def opening_status(offer: Offer, now: datetime, language: str = "da", zone: Zone
     if not upcoming:
         return words["closed_for_now"]
     return words["closed"].format(when=_when(min(upcoming), local_now, language))
+
+
+def is_closed_now(offer: Offer, now: datetime, zone: ZoneInfo = COPENHAGEN) -> bool:
+    """True only when the offer's machine-readable hours say it is closed at `now` (unknown hours: False)."""
+    if offer.open_always or not offer.opening:
+        return False
+    local_now = _local(now, zone)
+    return not any(start <= local_now < end for start, end in _stretches(offer.opening, local_now.date(), zone))
+
+
+def _local(now: datetime, zone: ZoneInfo) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must carry a time zone")
+    return now.astimezone(zone)
 
 
 def _stretches(opening: list[OpeningTime], today: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from bot.catalogue import Catalogue
-from bot.hours import opening_status
+from bot.hours import is_closed_now, opening_status
 from bot.reply import Option, Reply
 from bot.schema import LANGUAGES, LocalText, Offer
 from bot.text import normalise
@@ -267,6 +267,7 @@ class Renderer:
         return Reply((self._with_footer(text, state, state.language),), _rows(options), offer_ids=tuple(o.id for o in shown))
 
     def crisis(self, state, crisis, offers: list[Offer], options=()) -> Reply:
+        offers = self._open_first(offers)
         text = self.message(
             "crisis",
             state.language,
@@ -277,6 +278,11 @@ class Renderer:
             offers=[self.offer_view(offer, state.language, state.municipality) for offer in offers],
         )
         return Reply((text,), _rows(options), crisis=True, offer_ids=tuple(offer.id for offer in offers))
+
+    def _open_first(self, offers: list[Offer]) -> list[Offer]:
+        """A line that is closed right now goes below the ones a person can reach now (stable otherwise)."""
+        now = self.clock()
+        return sorted(offers, key=lambda offer: is_closed_now(offer, now, self.catalogue.time_zone_of(offer)))
 
     # ------------------------------------------------------------------ inside
     def _sayer(self, language: str):
@@ -300,10 +306,14 @@ class Renderer:
             "se" if language == "sv" else "dk"
         )
         adult = state is not None and state.role in ("parent", "professional")
-        line = self._footer_lines.get(country) if adult else None
+        help_line = self.catalogue.help_line(country)
+        # A young person past the children's line's age (BørneTelefonen and Bris end at 17) gets a line for young adults.
+        past_help_line = state is not None and state.role == "youth" and (state.age or 0) > help_line.age.max
+        group = "adults" if adult else "young_adults" if past_help_line else None
+        line = self._footer_lines[group].get(country) if group else None
         if line is None:
             parent_line = self.catalogue.parent_line(country) if adult else None
-            offer = parent_line if parent_line and parent_line.contact.phone else self.catalogue.help_line(country)
+            offer = parent_line if parent_line and parent_line.contact.phone else help_line
             line = {"kind": "call" if offer.contact.phone else "web"}
         else:
             offer = self.catalogue.offers_by_id[line["offer"]]
@@ -332,9 +342,9 @@ class Renderer:
 
     def _check_lines(self, catalogue: Catalogue) -> dict[str, Any]:
         """Every footer line points to an offer in the catalogue, and its number is sourced there."""
-        lines = _lines()["adults"]
-        for country, line in lines.items():
-            where = f"templates/lines.yaml: adults.{country}"
+        lines = _lines()
+        for group, country, line in ((g, c, line) for g, by_country in lines.items() for c, line in by_country.items()):
+            where = f"templates/lines.yaml: {group}.{country}"
             offer = catalogue.offers_by_id.get(line["offer"])
             if offer is None:
                 raise ValueError(f"{where} names offer {line['offer']!r}, which is not in the catalogue")

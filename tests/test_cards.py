@@ -134,6 +134,20 @@ def test_parents_and_staff_get_a_parent_line_and_young_people_a_childrens_line(c
         assert ("BørneTelefonen" in footer) == (not sweden and role == "youth")
 
 
+@pytest.mark.parametrize(
+    ("municipality", "expected", "childrens_line"), [("aarhus", "headspace.dk", "BørneTelefonen"), ("sverige", "1177", "Bris")]
+)
+def test_a_young_person_past_17_is_not_sent_to_the_childrens_line(conversation, municipality, expected, childrens_line):
+    """BørneTelefonen and Bris are for children up to 17: a 20-year-old gets a line for young adults."""
+    state, _ = conversation.handle(ChatState(language="da"), Event("start"))
+    for data in ("a:role:youth", f"a:municipality:{municipality}"):
+        state, _ = _tap(conversation, state, data)
+    state, reply = conversation.handle(state, Event("text", "20"))
+    footer = plain(reply.messages[-1]).splitlines()[-1]
+    assert expected in footer and "112" in footer, footer
+    assert childrens_line not in footer and CHILD_LINE not in footer, footer
+
+
 def test_no_phone_icon_without_a_number_and_no_aarhus_street_outside_aarhus(chats, conversation):
     for who, _, state, reply in chats:
         text = plain(reply.messages[-1])

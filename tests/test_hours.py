@@ -99,3 +99,24 @@ def test_swedish_offers_use_swedish_time(catalogue):
 def test_a_time_without_a_zone_is_refused(catalogue):
     with pytest.raises(ValueError):
         opening_status(catalogue.offers_by_id["norddjurs-underretning"], datetime(2026, 11, 23, 11, 0), "da")
+
+
+@pytest.mark.parametrize(
+    ("moment", "closed"),
+    [("2026-11-23 10:00", True), ("2026-11-23 20:00", False)],  # Lægevagten: weekdays from 16 to 08
+)
+def test_the_crisis_answer_puts_a_closed_line_last_and_says_it_is_closed(guide, moment, closed):
+    """At 10 on a Monday Lægevagten is closed: it may stand in the crisis answer, but after the open lines, saying so."""
+    from bot.console import plain
+    from bot.flow import ChatState, Conversation, Event
+    from bot.render import Renderer
+
+    conversation = Conversation(guide, Renderer)
+    conversation.renderer.clock = lambda: at(moment)
+    state = ChatState(language="da", role="youth", municipality="hedensted", age=15)
+    _, reply = conversation.handle(state, Event("text", "jeg vil ikke leve mere"))
+    lines = [line for line in plain(reply.messages[0]).splitlines() if line.startswith("📞")]
+    doctor = next(index for index, line in enumerate(lines) if "70 11 31 31" in line)
+    assert reply.crisis and "112" in lines[0]
+    assert ("Lukket nu – åbner kl. 16" in lines[doctor]) == closed, lines
+    assert (doctor == len(lines) - 1) == closed, lines
