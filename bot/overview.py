@@ -120,6 +120,10 @@ def offer_card(offer: Offer, catalogue: Catalogue, language: str) -> dict:
         "source_is_link": offer.source.startswith(("https://", "http://")),
         "verified": offer.is_verified,
         "verified_on": offer.verified_on,
+        # Found on a cited public page: not confirmed by the municipality, but not unknown either.
+        "public_source": offer.has_public_source,
+        "source_url": offer.source_url,
+        "source_date": offer.source_date,
         "search": search_text(offer, catalogue),
     }
 

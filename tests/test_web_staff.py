@@ -47,9 +47,12 @@ async def test_every_offer_is_listed_with_source_and_verification(staff, catalog
         card = card_html(page, offer.id)
         assert html.escape(offer.source, quote=False).replace("'", "&#39;") in card
         if offer.is_verified:
-            assert offer.verified_on in card and "IKKE BEKRÆFTET" not in card
+            assert offer.verified_on in card and "Ikke bekræftet –" not in card
+        elif offer.has_public_source:  # from a cited public page: said so, with the page and its date
+            assert "Ikke bekræftet –" not in card and "Fra en offentlig hjemmeside" in card
+            assert f'href="{html.escape(offer.source_url or "")}"' in card and str(offer.source_date) in card
         else:
-            assert "IKKE BEKRÆFTET" in card, f"{offer.id} is not marked unverified"
+            assert "Ikke bekræftet –" in card, f"{offer.id} is not marked unverified"
         if offer.status == "planned":
             assert "PLANLAGT" in card
         if offer.status == "proposed":
@@ -148,7 +151,7 @@ def test_site_in_english(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TRIVSEL_STATE_PATH", str(tmp_path / "state.sqlite3"))
     assert main(["site", str(tmp_path / "en"), "--language", "en"]) == 0
     page = (tmp_path / "en" / "tilbud" / "index.html").read_text(encoding="utf-8")
-    assert '<html lang="en">' in page and "NOT VERIFIED" in page and "Overview of offers" in page
+    assert '<html lang="en">' in page and "Not verified –" in page and "Overview of offers" in page
 
 
 def test_export_without_counts_says_so(tmp_path, catalogue):
