@@ -139,6 +139,11 @@ async def test_a_session_that_sends_too_fast_is_slowed_down(guide, tmp_path):
         assert page.status_code == 429 and "Du skriver lidt hurtigt" in page.text and "Hvem er du?" in page.text
         async with web.client() as other:  # another session is not affected
             assert (await other.post("/api/chat", json={"kind": "start"})).status_code == 200
+        # Over the limit, a message that speaks of danger still gets the crisis answer; any other is told to wait, with 112.
+        crisis = await client.post("/api/chat", json={"kind": "text", "value": "jeg vil ikke leve mere"})
+        assert crisis.status_code == 200 and crisis.json()["crisis"] and "112" in crisis.json()["html"]
+        calm = await client.post("/api/chat", json={"kind": "text", "value": "min søn vil ikke i skole"})
+        assert calm.status_code == 429 and "112" in calm.text
 
 
 async def test_dropping_the_cookie_does_not_get_round_the_limit(guide, tmp_path):

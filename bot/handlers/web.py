@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 import tornado.httpserver
 import tornado.web
 
-from bot import overview
+from bot import overview, safety
 from bot.flow import ChatState, Conversation, Event
 from bot.logs import fields
 from bot.needs import NeedCounter, load_records, summary
@@ -214,6 +214,12 @@ class WebChat:
     def key(self, session: str) -> str:
         return self.chat_keys(f"web:{session}")
 
+    def allows(self, session: str, event: Event) -> bool:
+        """Within the rate limit - and a message that speaks of danger always gets its answer, however fast it came."""
+        if self.rate.allow(self.key(session)):
+            return True
+        return bool(event.words) and safety.check(event.words).risk != "none"
+
     def apology(self, state: ChatState) -> Reply:
         renderer = self.conversation.renderer
         options = [Option(data, renderer.label(f"button.{data}", state.language)) for data in ("go", "new", "help")]
@@ -337,7 +343,7 @@ class ChatPage(_Base):
         if event is None:  # the kinds above are all known; a guard for the type checker
             raise tornado.web.HTTPError(400)
         session = self.session_or_new()
-        if session is None or not self.chat.rate.allow(self.chat.key(session)):
+        if session is None or not self.chat.allows(session, event):
             self.set_status(429)
             state, reply = await self.chat.current(session, self.language())
             return self.show(state, reply, ui_texts()[state.language]["too_fast"])
@@ -378,7 +384,7 @@ class ChatApi(_Base):
         if event is None:
             return self.reply_error(400, ui["failed"])
         session = self.session_or_new()
-        if session is None or not self.chat.rate.allow(self.chat.key(session)):
+        if session is None or not self.chat.allows(session, event):
             return self.reply_error(429, ui["too_fast"])
         state, reply = await self.chat.answer(session, event, language)
         if reply.forget and state.language == self.language():  # nothing kept: the browser drops the id too
