@@ -389,7 +389,7 @@ class Conversation:
         if action == "crisis":
             return self._crisis(state, safety.CrisisCheck(safety.SUICIDE, about_other))
         state, draft = self._continue(state)
-        return state, draft.prepend("danger_no")
+        return state, draft.prepend("danger_no", about_other=about_other)
 
     # ------------------------------------------------------------------ free text
     def _on_text(self, state: ChatState, text: str) -> tuple[ChatState, Draft]:
