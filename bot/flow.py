@@ -20,6 +20,7 @@ never stored: the state keeps only the answers and the step.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
@@ -63,6 +64,7 @@ _NUMBERS = {
     "seventeen eighteen nineteen twenty",
     "sv": "noll ett två tre fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton sjutton arton nitton tjugo",
 }
+_NEGATIVE_NUMBER = re.compile(r"\s*[-−–]\s*\d+\s*")
 NUMBER_WORDS = {normalise(word): number for words in _NUMBERS.values() for number, word in enumerate(words.split())}
 
 
@@ -443,6 +445,8 @@ class Conversation:
         words = normalise(text)
         if not words:
             return None
+        if _NEGATIVE_NUMBER.fullmatch(text):  # "-1" is not option 1, nor an age
+            return ("out_of_range", None) if question.reads == "number" else ("range", len(self._options(question)))
         if words in self.renderer.dont_know_words() and (question.can_skip or question.action(DONT_KNOW)):
             return ("option", DONT_KNOW)
         if question.reads == "number":
