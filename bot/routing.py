@@ -35,6 +35,14 @@ _BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before s
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
 _NAMED_FIT = 1.5  # an offer the person names fits about as well as one whole topic
+# Staff who see a child harmed or neglected must tell the municipality (skærpet
+# underretningspligt, Barnets lov § 133; the seeds and the municipalities' pages): for a
+# professional, violence or a concern about a child puts the notification first.
+_DUTY_TO_NOTIFY = 1.0
+_DUTY_TOPICS = ("violence", "concern_child")
+# A child who goes to school is no longer in a daycare offer's care (those end at six).
+_DAYCARE_AGE_MAX = 6
+_IN_SCHOOL_DAYCARE = -1.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Need:
     topics: dict[str, float] = field(default_factory=dict)
     severity: int | None = None
     offers_named: tuple[str, ...] = ()  # offers the person named ("hvad er MOT?")
+    in_school: bool = False  # the child goes to school (said in the message)
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,14 @@ def is_eligible(offer: Offer, need: Need, catalogue: Catalogue, severity: int | 
         return False
     if offer.level == "akut" and severity != 4:
         return False  # emergency routes come with the crisis answer or severe need, not as advice
+    if need.role not in (None, "professional") and offer.id not in need.offers_named and _is_notification(offer, catalogue):
+        return False  # anyone may tell the municipality, but a family sees that way only when they ask for it
     return _serves_area(offer, need, catalogue)
+
+
+def _is_notification(offer: Offer, catalogue: Catalogue) -> bool:
+    """The way to tell a municipality about a child (underretning) of one the offer serves."""
+    return any((notification := catalogue.notification(area)) is not None and notification.id == offer.id for area in offer.areas)
 
 
 def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
@@ -99,7 +115,8 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     health visitor before it is one for a school psychologist."""
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
     newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
-    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth" and not newborn:
+    small = need.age is not None and need.age < _SMALL_CHILD_AGE and not need.in_school
+    if small and need.role != "youth" and not newborn:
         topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
     return topics
 
@@ -108,6 +125,8 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
     topics = topics_for_ranking(need)
+    notification = catalogue.notification(need.municipality)
+    duty = need.role == "professional" and any(topics.get(topic, 0.0) >= 1 for topic in _DUTY_TOPICS)
     ranked = []
     for offer in _candidates(catalogue, need):
         if not is_eligible(offer, need, catalogue, severity):
@@ -124,6 +143,10 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         score = topic_fit + level_fit.get(offer.level, 0.0)
         score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
         score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)
+        if duty and notification is not None and offer.id == notification.id:
+            score += _DUTY_TO_NOTIFY
+        if need.in_school and offer.age.max <= _DAYCARE_AGE_MAX:
+            score += _IN_SCHOOL_DAYCARE
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
