@@ -284,13 +284,13 @@ _SEVERE = re.compile(
 # drikker") is not writing about their own: an adult named, and no "jeg drikker".
 _ADULT_FIGURE = re.compile(
     fold(
-        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks"
+        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks|bror|storebror|lillebror|soester|storesoester|broren|brother|sister"
         r"|mom|mum|dad|mother|father|parents|stepdad|stepmum|mamma|pappa|foraeldrar)\b"
     )
 )
 _OWN_USE = re.compile(
     fold(
-        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
+        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|drak|har ogsaa proevet|har proevet|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
     )
 )
 
@@ -302,13 +302,22 @@ _PARENTS_OWN_USE = re.compile(
 )
 
 
+# A parent about the other adult in the home ("min eksmand drikker når børnene er hos ham").
+_OTHER_ADULTS_USE = re.compile(
+    fold(
+        r"\b(mand|manden|eksmand|eksmanden|eks|ekskone|ekskonen|kone|konen|kaereste|kaeresten|samlever|partner|papfar|stedfar|bonusfar|storebror|bror|soester|storesoester"
+        r"|husband|ex|wife|partner|boyfriend|girlfriend|man|sambo|exet)\b(?:\W+\w+){0,2}?\W+(drikker|drinks|dricker|ryger|tager|er fuld)\b"
+    )
+)
+
+
 def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
     """The drinking of the adult in the house is the family's question, not the child's own use:
     a young person writing about a parent ("min far drikker"), or a parent about their own
     ("jeg drikker for meget om aftenen", "jeg har selv et problem med piller")."""
     if "substance_own" not in topics:
         return topics
-    parents_own = role == "parent" and _PARENTS_OWN_USE.search(message)
+    parents_own = role == "parent" and (_PARENTS_OWN_USE.search(message) or _OTHER_ADULTS_USE.search(message))
     young = _OWN_USE.search(message) or _YOUNG_PEOPLES_USE.search(message)
     if not parents_own and (role == "parent" or young or not _ADULT_FIGURE.search(message)):
         return topics
@@ -320,8 +329,8 @@ def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | 
 # Young people's own use named by a group ("de unge begynder at drikke til fester"): not an adult's.
 _YOUNG_PEOPLES_USE = re.compile(
     fold(
-        r"\b(de unge|unge|eleverne|elever|teenagere|teenagerne|drengene|pigerne|klassekammeraterne|vennerne|young people|teenagers|pupils|ungdomar|eleverna)\b"
-        r"(?:\W+\w+){0,3}?\W+(drikke|drikker|ryge|ryger|feste|fester|vape|vaper|drink|drinking|dricka|dricker)\b"
+        r"\b(de unge|unge|eleverne|elever|teenagere|teenagerne|drengene|pigerne|klassekammeraterne|vennerne|venner|veninder|friends|young people|teenagers|pupils|ungdomar|eleverna|kompisarna)\b"
+        r"(?:\W+\w+){0,3}?\W+(drikke|drikker|ryge|ryger|feste|fester|vape|vaper|tager|tage|drink|drinking|take|dricka|dricker)\b"
     )
 )
 
