@@ -74,6 +74,7 @@ class Phrase:
     language: str
     stems: tuple[str, ...]
     setting: bool = False  # a word for where, not what ("skolen")
+    rest: frozenset[str] = frozenset()  # the words after the first: all must be in the message
 
     @property
     def weight(self) -> float:
@@ -107,7 +108,8 @@ class TopicIndex:
                     stems = tuple(stem(word, language) for word in normalise(phrase).split())
                     if stems:
                         setting = normalise(phrase) in _SETTING_WORDS
-                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems, setting))
+                        phrase_found = Phrase(topic_id, language, stems, setting, frozenset(stems[1:]))
+                        self.by_first_stem[language][stems[0]].append(phrase_found)
         self.vocabulary: dict[str, list[str]] = {
             language: sorted({s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems})
             for language in LANGUAGES
@@ -148,9 +150,10 @@ class TopicIndex:
                 stems = [stem(word, language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
             matched: set[tuple[str, int]] = set()  # one match per topic per starting word
+            present = set(stems)  # a phrase whose other words are not all here cannot match (a quick test first)
             for start, first in enumerate(stems):
                 for phrase in self.by_first_stem[language].get(first, ()):
-                    if (phrase.topic, start) in matched:
+                    if (phrase.topic, start) in matched or not phrase.rest <= present:
                         continue
                     if language != user_language and len(phrase.stems) == 1 and len(words[start]) < _MIN_FUZZY_LENGTH:
                         continue  # short foreign words collide ("sad" is Danish for "sat")
