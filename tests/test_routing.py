@@ -239,3 +239,20 @@ def test_a_family_is_not_shown_the_notification_unless_they_ask_how_to_tell_the_
     for municipality in ("aarhus", "hedensted", "norddjurs"):
         offers = guide.assess(text, Need(role="parent", age=10, municipality=municipality)).offer_ids
         assert f"{municipality}-underretning" not in offers, (text, offers)
+
+
+def test_a_fever_when_the_doctor_is_closed_gets_the_out_of_hours_doctor_and_no_psychiatric_emergency(guide):
+    offers = guide.assess(
+        "min datter på 3 har 40 i feber og egen læge har lukket", Need(role="parent", age=3, municipality="aarhus")
+    ).offer_ids
+    assert offers[0] == "dk-laegevagten-midtjylland"
+    assert "dk-psykiatrisk-akut-aarhus" not in offers
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jeg får panikanfald og kan ikke få luft", "min søn er så bange at han ikke kan trække vejret", "hun har ondt i maven"],
+)
+def test_no_urgent_route_for_what_is_not_urgent(guide, text):
+    offers = guide.assess(text, Need(role="parent", age=12, municipality="aarhus")).offer_ids
+    assert not {"dk-laegevagten-midtjylland", "dk-psykiatrisk-akut-aarhus", "dk-112"} & set(offers), offers
