@@ -34,7 +34,17 @@ from bot.guide import Guide
 from bot.routing import Need, is_eligible, rank
 from bot.schema import LocalText, Municipality
 from bot.text import normalise
-from bot.topic_train import CASE_FILES, FOLDS, blind_split, case_examples, fit, folds, phrase_examples, repository_cases
+from bot.topic_train import (
+    BLIND_FILES,
+    CASE_FILES,
+    FOLDS,
+    blind_split,
+    case_examples,
+    fit,
+    folds,
+    phrase_examples,
+    repository_cases,
+)
 from tests.eval_cases import routing_dev_cases
 
 
@@ -162,7 +172,7 @@ def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]]
     """
     cases = repository_cases()
     dev_ids = {case["id"] for case in routing_dev_cases()}
-    blind_ids = {case["id"] for case in blind_split()[0]}
+    blind_sets = {case["id"]: path.stem.removeprefix("routing-") for path in BLIND_FILES for case in blind_split(path)[0]}
     phrases = phrase_examples(catalogue)
     tallies: dict = {}
     saved = understand.LEARNED_THRESHOLD, understand.LEARNED_WEIGHT
@@ -177,7 +187,7 @@ def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]]
                     label = f"{name} t={threshold} w={weight}" if grid and learned else name
                     for case in held_out:
                         offers = guide.assess(case["text"], need_of(case)).offer_ids
-                        which = "dev" if case["id"] in dev_ids else "blind" if case["id"] in blind_ids else "extra"
+                        which = "dev" if case["id"] in dev_ids else blind_sets.get(case["id"], "extra")
                         for key in ((label, which, "all"), (label, which, case.get("lang") or "da"), (label, "both", "all")):
                             tallies.setdefault(key, Tally()).add(case, offers)
     finally:
@@ -185,6 +195,7 @@ def cross_validated(catalogue: Catalogue, settings: list[tuple[str, bool, bool]]
     return tallies
 
 
+BLIND_SETS = tuple(path.stem.removeprefix("routing-") for path in BLIND_FILES)
 LAYERS = [("topic words only", True, False), ("learned signal only", False, True), ("words + learned", True, True)]
 
 
@@ -193,13 +204,13 @@ def print_cross_validation(catalogue: Catalogue) -> None:
     tallies = cross_validated(catalogue, LAYERS)
     for name, _, _ in LAYERS:
         print(f"  {name}:")
-        for which in ("dev", "extra", "blind", "both"):
+        for which in ("dev", "extra", *BLIND_SETS, "both"):
             if (name, which, "all") in tallies:
-                print(f"    {which:<6} {tallies[(name, which, 'all')]}")
+                print(f"    {which:<14} {tallies[(name, which, 'all')]}")
         for language in ("da", "en", "sv"):
             if (name, "both", language) in tallies or (name, "extra", language) in tallies:
                 merged = Tally()
-                for which in ("dev", "extra", "blind"):
+                for which in ("dev", "extra", *BLIND_SETS):
                     part = tallies.get((name, which, language))
                     if part:
                         for field in ("routed", "first", "top3", "forbidden"):
@@ -208,14 +219,19 @@ def print_cross_validation(catalogue: Catalogue) -> None:
 
 
 def print_held_aside(catalogue: Catalogue) -> None:
-    """The blind cases held aside (never trained or tuned on), scored as a whole - one figure,
-    no case shown, so looking at it cannot tune the guide to them."""
-    held_aside = blind_split()[1]
+    """The blind cases held aside (never trained or tuned on), scored as a whole per file - one
+    figure each, no case shown, so looking at it cannot tune the guide to them."""
     guide = Guide(catalogue)
-    tally = Tally()
-    for case in held_aside:
-        tally.add(case, guide.assess(case["text"], need_of(case)).offer_ids)
-    print(f"Blind cases held aside (30% by municipality, never trained or tuned on): {tally}")
+    print("Blind cases held aside (30% of each file by municipality, never trained or tuned on):")
+    every = Tally()
+    for path in BLIND_FILES:
+        tally = Tally()
+        for case in blind_split(path)[1]:
+            offers = guide.assess(case["text"], need_of(case)).offer_ids
+            tally.add(case, offers)
+            every.add(case, offers)
+        print(f"  {path.stem:<22} {tally}")
+    print(f"  {'all':<22} {every}")
 
 
 def routing_time_per_message(guide: Guide, cases: list[dict], rounds: int = 20) -> list[float]:

@@ -40,8 +40,12 @@ class Guide:
         """Check, understand and route one message; what is already known wins over hints."""
         known = known or Need()
         crisis = safety.check(text)  # always first, on every free text
-        understanding = self.understander.read(text, known.language)
-        need = replace(self.merge(known, understanding), offers_named=understanding.offers_named)
+        understanding = self.understander.read(text, known.language, known.role)
+        need = self.merge(known, understanding)
+        named = understanding.offers_named
+        if understanding.notify and (notification := self.catalogue.notification(need.municipality)):
+            named = (*named, notification.id)  # "hvornår skal jeg underrette?" names the municipality's way
+        need = replace(need, offers_named=named, in_school=understanding.in_school or known.in_school)
         ranked = rank(self.catalogue, need, limit)
         routes = crisis_offers(self.catalogue, need, crisis.kind) if crisis.is_crisis else []
         return Assessment(crisis, understanding, need, ranked, routes, level_for(need, self.catalogue, ranked, crisis.is_crisis))

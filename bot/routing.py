@@ -11,6 +11,7 @@ Two stages, in this order on purpose:
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from bot.catalogue import Catalogue
@@ -34,7 +35,19 @@ PROTECTED_TOP = 3
 _BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
+_NOT_A_SMALL_CHILDS_WORRY = ("acute_illness", "not_better")  # a fever at night is the doctor's, at any age
+_SMALL_CHILD_LEAD = 1.1  # a little stronger than the strongest worry named (1.0 ties, 1.2 lost more than it won in CV)
 _NAMED_FIT = 1.5  # an offer the person names fits about as well as one whole topic
+# Staff who see a child harmed or neglected must tell the municipality (skærpet
+# underretningspligt, Barnets lov § 133; the seeds and the municipalities' pages): for a
+# professional, violence or a concern about a child puts the notification first.
+_DUTY_TO_NOTIFY = 1.0
+_DUTY_TOPICS = ("violence", "concern_child")
+# A child who goes to school is no longer in a daycare offer's care (those end at six).
+_DAYCARE_AGE_MAX = 6
+_IN_SCHOOL_DAYCARE = -1.0
+# Per year from the centre of an offer's age band: among near-equals, the line made for this age (CV: +1 of 607).
+_AGE_BAND_WEIGHT = 0.02
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class Need:
     topics: dict[str, float] = field(default_factory=dict)
     severity: int | None = None
     offers_named: tuple[str, ...] = ()  # offers the person named ("hvad er MOT?")
+    in_school: bool = False  # the child goes to school (said in the message)
 
 
 @dataclass(frozen=True)
@@ -79,9 +93,38 @@ def is_eligible(offer: Offer, need: Need, catalogue: Catalogue, severity: int | 
         return False
     if need.age is not None and need.age not in offer.age:
         return False
-    if offer.level == "akut" and severity != 4:
+    if offer.level == "akut" and severity != 4 and not _urgent_fit(offer, need, catalogue):
         return False  # emergency routes come with the crisis answer or severe need, not as advice
+    if need.role not in (None, "professional") and offer.id not in need.offers_named and _is_notification(offer, catalogue):
+        return False  # anyone may tell the municipality, but a family sees that way only when they ask for it
     return _serves_area(offer, need, catalogue)
+
+
+def _urgent_fit(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
+    """An urgent route for what it is there for: the out-of-hours doctor for a child with a high
+    fever when the doctor is closed (a topic whose level hint is `akut`, clearly named)."""
+    return any(
+        strength >= 1 and topic in offer.topics and catalogue.topics[topic].level_hint == "akut"
+        for topic, strength in need.topics.items()
+        if topic in catalogue.topics
+    )
+
+
+def _is_notification(offer: Offer, catalogue: Catalogue) -> bool:
+    """The way to tell a municipality about a child (underretning)."""
+    cached = _NOTIFICATIONS.get(id(catalogue))
+    if cached is None or cached[0]() is not catalogue:  # once per catalogue (a reload makes a new one)
+        ids = frozenset(
+            municipality.notification for municipality in catalogue.municipalities.values() if municipality.notification
+        )
+        cached = _NOTIFICATIONS[id(catalogue)] = (weakref.ref(catalogue), ids)
+        if len(_NOTIFICATIONS) > 64:  # bounded: old catalogues are forgotten
+            _NOTIFICATIONS.clear()
+            _NOTIFICATIONS[id(catalogue)] = cached
+    return offer.id in cached[1]
+
+
+_NOTIFICATIONS: dict[int, tuple[weakref.ref[Catalogue], frozenset[str]]] = {}
 
 
 def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
@@ -99,8 +142,11 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     health visitor before it is one for a school psychologist."""
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
     newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
-    if need.age is not None and need.age < _SMALL_CHILD_AGE and need.role != "youth" and not newborn:
-        topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH)
+    small = need.age is not None and need.age < _SMALL_CHILD_AGE and not need.in_school
+    if small and need.role != "youth" and not newborn:
+        # as strong as the strongest worry named: a toddler's biting is the health visitor's before PPR's
+        strongest = max((strength for topic, strength in topics.items() if topic not in _NOT_A_SMALL_CHILDS_WORRY), default=0.0)
+        topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH, _SMALL_CHILD_LEAD * strongest)
     return topics
 
 
@@ -108,6 +154,11 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
     topics = topics_for_ranking(need)
+    notification = catalogue.notification(need.municipality)
+    # (a pupil who hits is first a question of behaviour: then the duty is not what they ask about)
+    harm = max((topics.get(topic, 0.0) for topic in _DUTY_TOPICS), default=0.0)
+    duty = need.role == "professional" and harm >= 1 and harm >= topics.get("behaviour", 0.0)
+    duty = duty or (notification is not None and notification.id in need.offers_named)  # they ask how to tell
     ranked = []
     for offer in _candidates(catalogue, need):
         if not is_eligible(offer, need, catalogue, severity):
@@ -124,6 +175,11 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         score = topic_fit + level_fit.get(offer.level, 0.0)
         score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
         score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)
+        if duty and notification is not None and offer.id == notification.id:
+            score += _DUTY_TO_NOTIFY
+        score -= _AGE_BAND_WEIGHT * _distance_from_age_band_centre(offer, need.age)
+        if need.in_school and offer.age.max <= _DAYCARE_AGE_MAX:
+            score += _IN_SCHOOL_DAYCARE
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
         ranked.append(Ranked(offer, score, topic_fit, local))
@@ -144,6 +200,11 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         )
     )
     ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity))
+    if notification is not None and notification.id in need.offers_named:
+        # they ask how to tell the municipality ("hvem siger jeg det til?"): that way first
+        ranked = [item for item in ranked if item.offer.id == notification.id] + [
+            item for item in ranked if item.offer.id != notification.id
+        ]
     return ranked[:limit] if limit else ranked
 
 

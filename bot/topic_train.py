@@ -5,8 +5,8 @@
 
 Training data: every topic phrase in knowledge/topics.yaml (labelled with its topic), and the
 routing cases kept in the repository (tests/eval/routing-dev.yaml, tests/cases/routing-extra.yaml
-and the tuning part of tests/cases/routing-blind.yaml - never its held-aside part), each
-labelled with the topic its expected offers share (or the case's own `topic:`). Only the
+and the tuning parts of the blind-written tests/cases/routing-blind*.yaml - never their held-aside
+parts), each labelled with the topic its expected offers share (or the case's own `topic:`). Only the
 repository's files are used, so the model is the same on every machine. Needs scikit-learn
 (a dev dependency); the guide itself only reads the numbers.
 """
@@ -29,7 +29,10 @@ from bot.topic_model import MODEL_PATH, TopicModel, features
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE_FILES = (ROOT / "tests" / "eval" / "routing-dev.yaml", ROOT / "tests" / "cases" / "routing-extra.yaml")
-BLIND_FILE = ROOT / "tests" / "cases" / "routing-blind.yaml"
+# Blind-written cases (each file split on its own; the first one's split is as it always was).
+BLIND_FILES = tuple(
+    ROOT / "tests" / "cases" / name for name in ("routing-blind.yaml", "routing-blind-r1.yaml", "routing-blind-train2.yaml")
+)
 BLIND_ASIDE_SHARE = 0.3
 BLIND_SEED = 2026
 C = 4.0  # inverse regularisation of the logistic regression
@@ -55,13 +58,22 @@ def repository_cases() -> list[dict]:
     return cases + blind_split()[0]
 
 
-def blind_split() -> tuple[list[dict], list[dict]]:
-    """The blind-written cases as (to tune on, held aside): a fixed 30% of each municipality's
-    cases (seeded shuffle, in file order before it) is held aside, never trained or tuned on,
-    and scored only as a whole (`python -m bench.bench_routing --held-aside`)."""
-    if not BLIND_FILE.exists():
+def blind_split(path: Path | None = None) -> tuple[list[dict], list[dict]]:
+    """The blind-written cases as (to tune on, held aside), of one file or of all of them: a
+    fixed 30% of each file's cases per municipality (seeded shuffle, in file order before it)
+    is held aside, never trained or tuned on, and scored only as a whole
+    (`python -m bench.bench_routing --held-aside`)."""
+    if path is None:
+        tune: list[dict] = []
+        aside: list[dict] = []
+        for one in BLIND_FILES:
+            one_tune, one_aside = blind_split(one)
+            tune += one_tune
+            aside += one_aside
+        return tune, aside
+    if not path.exists():
         return [], []
-    cases = yaml.safe_load(BLIND_FILE.read_text(encoding="utf-8")) or []
+    cases = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     by_municipality: dict[str, list[dict]] = {}
     for case in cases:
         by_municipality.setdefault(str(case.get("municipality")), []).append(case)

@@ -74,6 +74,7 @@ class Phrase:
     language: str
     stems: tuple[str, ...]
     setting: bool = False  # a word for where, not what ("skolen")
+    rest: frozenset[str] = frozenset()  # the words after the first: all must be in the message
 
     @property
     def weight(self) -> float:
@@ -88,6 +89,8 @@ class Understanding:
     role: str | None = None
     severity: int | None = None
     offers_named: tuple[str, ...] = ()  # offers the message names ("hvad går MOT ud på?")
+    notify: bool = False  # asks how to tell the municipality about a child (underretning)
+    in_school: bool = False  # the child goes to school (a five-year-old in børnehaveklasse)
 
     def ranked_topics(self) -> list[str]:
         return sorted(self.topics, key=lambda topic: -self.topics[topic])
@@ -105,7 +108,8 @@ class TopicIndex:
                     stems = tuple(stem(word, language) for word in normalise(phrase).split())
                     if stems:
                         setting = normalise(phrase) in _SETTING_WORDS
-                        self.by_first_stem[language][stems[0]].append(Phrase(topic_id, language, stems, setting))
+                        phrase_found = Phrase(topic_id, language, stems, setting, frozenset(stems[1:]))
+                        self.by_first_stem[language][stems[0]].append(phrase_found)
         self.vocabulary: dict[str, list[str]] = {
             language: sorted({s for phrases in self.by_first_stem[language].values() for p in phrases for s in p.stems})
             for language in LANGUAGES
@@ -146,9 +150,10 @@ class TopicIndex:
                 stems = [stem(word, language) for word in words]
             weight = 1.0 if language == user_language else _FOREIGN_WEIGHT
             matched: set[tuple[str, int]] = set()  # one match per topic per starting word
+            present = set(stems)  # a phrase whose other words are not all here cannot match (a quick test first)
             for start, first in enumerate(stems):
                 for phrase in self.by_first_stem[language].get(first, ()):
-                    if (phrase.topic, start) in matched:
+                    if (phrase.topic, start) in matched or not phrase.rest <= present:
                         continue
                     if language != user_language and len(phrase.stems) == 1 and len(words[start]) < _MIN_FUZZY_LENGTH:
                         continue  # short foreign words collide ("sad" is Danish for "sat")
@@ -272,6 +277,7 @@ _ROLE_PATTERNS = {
 _SEVERE = re.compile(
     fold(
         r"\b(kan|kunne) slet ikke (fungere|komme ud af sengen|spise)|\b(han|hun|jeg|hen|den) fungerer slet ikke\b|\bhoerer stemmer\b|\bikke sovet i (flere|mange) (dage|doegn)"
+        r"|\bikke (spist|drukket) (noget )?i (\d+|to|tre|fire|flere|mange) (doegn|dage)\b|\bhasn ?t eaten (in|for) (\d+|two|three|several) days\b"
         r"|\bcan ?not function\b|\bhears? voices\b|\bhoer roester\b|\bkaster op efter (hvert|alle) maaltid"
     )
 )
@@ -281,13 +287,13 @@ _SEVERE = re.compile(
 # drikker") is not writing about their own: an adult named, and no "jeg drikker".
 _ADULT_FIGURE = re.compile(
     fold(
-        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks"
+        r"\b(mor|far|moren|faren|mors|fars|foraeldre|foraelder|stedfar|stedmor|papfar|papmor|bonusfar|bonusmor|mand|eks|bror|storebror|lillebror|soester|storesoester|broren|brother|sister"
         r"|mom|mum|dad|mother|father|parents|stepdad|stepmum|mamma|pappa|foraeldrar)\b"
     )
 )
 _OWN_USE = re.compile(
     fold(
-        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
+        r"\b(jeg|jag) (drikker|ryger|tager|har drukket|har roeget|bliver fuld|drak|har ogsaa proevet|har proevet|dricker|roeker|tar)\b|\bi (drink|smoke|take|get drunk)\b"
     )
 )
 
@@ -299,17 +305,71 @@ _PARENTS_OWN_USE = re.compile(
 )
 
 
+# A parent about the other adult in the home ("min eksmand drikker når børnene er hos ham").
+_OTHER_ADULTS_USE = re.compile(
+    fold(
+        r"\b(mand|manden|eksmand|eksmanden|eks|ekskone|ekskonen|kone|konen|kaereste|kaeresten|samlever|partner|papfar|stedfar|bonusfar|storebror|bror|soester|storesoester"
+        r"|husband|ex|wife|partner|boyfriend|girlfriend|man|sambo|exet)\b(?:\W+\w+){0,2}?\W+(drikker|drinks|dricker|ryger|tager|er fuld)\b"
+    )
+)
+
+
 def _adult_drinking_not_own(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
     """The drinking of the adult in the house is the family's question, not the child's own use:
     a young person writing about a parent ("min far drikker"), or a parent about their own
     ("jeg drikker for meget om aftenen", "jeg har selv et problem med piller")."""
     if "substance_own" not in topics:
         return topics
-    parents_own = role == "parent" and _PARENTS_OWN_USE.search(message)
-    if not parents_own and (role == "parent" or _OWN_USE.search(message) or not _ADULT_FIGURE.search(message)):
+    parents_own = role == "parent" and (_PARENTS_OWN_USE.search(message) or _OTHER_ADULTS_USE.search(message))
+    young = _OWN_USE.search(message) or _YOUNG_PEOPLES_USE.search(message)
+    if not parents_own and (role == "parent" or young or not _ADULT_FIGURE.search(message)):
         return topics
     topics = dict(topics)
     topics["parental_substance"] = topics.get("parental_substance", 0.0) + topics.pop("substance_own")
+    return topics
+
+
+# Young people's own use named by a group ("de unge begynder at drikke til fester"): not an adult's.
+_YOUNG_PEOPLES_USE = re.compile(
+    fold(
+        r"\b(de unge|unge|eleverne|elever|teenagere|teenagerne|drengene|pigerne|klassekammeraterne|vennerne|venner|veninder|friends|young people|teenagers|pupils|ungdomar|eleverna|kompisarna)\b"
+        r"(?:\W+\w+){0,3}?\W+(drikke|drikker|ryge|ryger|feste|fester|vape|vaper|tager|tage|drink|drinking|take|dricka|dricker)\b"
+    )
+)
+
+# A parent about their own state ("jeg er selv så deprimeret", "jeg selv kan ikke sove af
+# bekymring"): the parent's own mental health is the family's question (family support, the
+# parents' line, their doctor), not the child's treatment.
+_PARENTS_OWN_STATE = re.compile(
+    fold(
+        r"\bjeg (?:er |har |kan |bliver )?selv\b|\bjeg er (?:saa )?(?:deprimeret|udbraendt|stresset)\b|\bmyself\b|\bjag (?:aer |ar |har )?sjaelv\b"
+    )
+)
+_PARENTS_OWN_TOPICS = ("sadness", "anxiety", "sleep", "stress")
+
+# Telling the municipality about a child: named outright ("hvornår skal jeg underrette"), or asked
+# for beside a concern about a child ("hvem siger jeg det til?").
+_NOTIFY_NAMED = re.compile(
+    fold(r"\bunderret\w*|\borosanmael\w*|\bnotify the municipality\b|\breport (it |this )?to the municipality\b")
+)
+_NOTIFY_ASKED = re.compile(
+    fold(
+        r"\bhvem (siger|fortaeller|melder) jeg det til\b|\bhvem skal jeg (sige|fortaelle|melde) det til\b|\b(sige|fortaelle|melde) det til kommunen\b|\bwho do i tell\b"
+    )
+)
+_SCHOOL_CHILD = re.compile(
+    fold(
+        r"\b(boernehaveklasse\w*|0\.? ?klasse|skole|skolen|skoledag\w*|sfo|klassen|klasselaerer\w*|laereren|school|skolan|foerskoleklass\w*)\b"
+    )
+)
+
+
+def _parents_own_state(topics: dict[str, float], message: str, role: str | None) -> dict[str, float]:
+    if role != "parent" or not _PARENTS_OWN_STATE.search(message) or not any(topic in topics for topic in _PARENTS_OWN_TOPICS):
+        return topics
+    topics = dict(topics)
+    moved = sum(topics.pop(topic, 0.0) for topic in _PARENTS_OWN_TOPICS)
+    topics["family"] = topics.get("family", 0.0) + moved
     return topics
 
 
@@ -443,7 +503,9 @@ class Understander:
             factor = SETTING_BESIDE_SPECIFIC if broad and specific else 1.0
             topics[topic] = topics.get(topic, 0.0) + factor * LEARNED_WEIGHT * probability
 
-    def read(self, text: str, language: str = "da") -> Understanding:
+    def read(self, text: str, language: str = "da", known_role: str | None = None) -> Understanding:
+        """What one message says. `known_role`: who is writing, when already answered (the
+        message's own hints are used otherwise)."""
         message = normalise(text)
         words = message.split()
         with_numbers = " ".join(_spell_out_age_numbers(words))
@@ -452,8 +514,12 @@ class Understander:
             self._add_learned_topics(topics, self.topic_model.probabilities(text, language), len(words))
         severity = 4 if _SEVERE.search(message) else None
         role = find_role(message)
+        writer = known_role or role
+        topics = _parents_own_state(_adult_drinking_not_own(topics, message, writer), message, writer)
         return Understanding(
-            topics=_adult_drinking_not_own(topics, message, role),
+            topics=topics,
+            notify=bool(_NOTIFY_NAMED.search(message) or (_NOTIFY_ASKED.search(message) and "concern_child" in topics)),
+            in_school=bool(_SCHOOL_CHILD.search(message)),
             age=find_age(with_numbers),
             municipality=find_municipality(words, self.towns),
             role=role,

@@ -20,9 +20,10 @@ def score(guide, cases):
     """Crisis right every time, forbidden offers never, expected offer first / in the top three."""
     crisis_wrong, forbidden_shown, top1_hits, top3_hits, routed, misses = [], [], 0, 0, 0, []
     for case in cases:
-        result = route_one(
-            guide, {key: case.get(key) for key in ("id", "text", "role", "age", "municipality", "lang", "severity")}
-        )
+        asked = {key: case.get(key) for key in ("id", "text", "role", "age", "municipality", "lang", "severity")}
+        if asked["municipality"] not in (None, *guide.catalogue.municipalities):
+            asked["municipality"] = "anden-dk"  # "randers": another Danish municipality, as the guide asks it
+        result = route_one(guide, asked)
         expect = case["expect"]
         if result["crisis"] != expect["crisis"]:
             crisis_wrong.append(case["id"])
@@ -163,3 +164,95 @@ def test_route_jsonl_answers_every_line_and_reports_bad_ones():
     assert ok["crisis"] is False and "bullying" in ok["topics"] and 1 <= len(ok["offers"]) <= 5
     assert crisis["crisis"] is True and crisis["crisis_kind"] == "suicide" and crisis["offers"][0] == "dk-112"
     assert all("error" in error for error in errors)
+
+
+# Round 3 (issue 8 §3): general causes of wrong first answers found in the blind-written cases.
+@pytest.mark.parametrize(
+    ("text", "role", "age", "municipality", "first"),
+    [
+        # staff who see a child harmed: the duty to notify comes first
+        (
+            "en elev siger hun ikke tør gå hjem, hun har et mærke på kinden",
+            "professional",
+            12,
+            "hedensted",
+            "hedensted-underretning",
+        ),
+        (
+            "hvornår skal jeg som sundhedsplejerske underrette om en baby?",
+            "professional",
+            0,
+            "hedensted",
+            "hedensted-underretning",
+        ),
+        # anyone may notify, and a neighbour who asks how is shown the way
+        (
+            "naboens børn er alene hjemme hver aften. hvem siger jeg det til?",
+            "parent",
+            7,
+            "hedensted",
+            "hedensted-underretning",
+        ),
+        # a five-year-old in børnehaveklasse is a school child, not a health visitor's
+        (
+            "min søn er 5 og går i børnehaveklasse, han vil ikke lege med de andre og græder",
+            "parent",
+            5,
+            "aarhus",
+            "aarhus-center-for-trivsel",
+        ),
+        # a parent's own depression is the family's question
+        (
+            "jeg er selv så deprimeret at jeg næsten ikke kan passe mine børn",
+            "parent",
+            6,
+            "hedensted",
+            "hedensted-samarbejdsmodellen",
+        ),
+        # "de unge begynder at drikke" is young people's drinking, for a talk at a parents' meeting
+        (
+            "de unge i 7. klasse begynder at drikke til fester, kan nogen tale til et forældremøde?",
+            "parent",
+            13,
+            "norddjurs",
+            "norddjurs-alkohol-forebyggelse",
+        ),
+        # "bliver helt stiv" is fear, not drink
+        (
+            "min pige tør ikke sige noget i klassen og bliver helt stiv når læreren spørger",
+            "parent",
+            8,
+            "norddjurs",
+            "norddjurs-faa-styr-paa-angsten",
+        ),
+    ],
+)
+def test_general_causes_of_wrong_first_answers(guide, text, role, age, municipality, first):
+    assert guide.assess(text, Need(role=role, age=age, municipality=municipality)).offer_ids[0] == first
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["min søn vil ikke i skole og har ondt i maven", "min datter bliver mobbet", "min far drikker hver aften"],
+)
+def test_a_family_is_not_shown_the_notification_unless_they_ask_how_to_tell_the_municipality(guide, text):
+    for municipality in ("aarhus", "hedensted", "norddjurs"):
+        offers = guide.assess(text, Need(role="parent", age=10, municipality=municipality)).offer_ids
+        assert f"{municipality}-underretning" not in offers, (text, offers)
+
+
+def test_a_fever_when_the_doctor_is_closed_gets_the_out_of_hours_doctor_and_no_psychiatric_emergency(guide):
+    offers = guide.assess(
+        "min datter på 3 har 40 i feber og egen læge har lukket", Need(role="parent", age=3, municipality="aarhus")
+    ).offer_ids
+    assert offers[0] == "dk-laegevagten-midtjylland"
+    assert "dk-psykiatrisk-akut-aarhus" not in offers
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jeg får panikanfald og kan ikke få luft", "min søn er så bange at han ikke kan trække vejret", "hun har ondt i maven"],
+)
+def test_no_urgent_route_for_what_is_not_urgent(guide, text):
+    offers = guide.assess(text, Need(role="parent", age=12, municipality="aarhus")).offer_ids
+    assert not {"dk-laegevagten-midtjylland", "dk-psykiatrisk-akut-aarhus", "dk-112"} & set(offers), offers
