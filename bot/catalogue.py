@@ -298,9 +298,10 @@ def _cross_check_offers(
             )
         else:
             first_line_of_id[offer.id] = lines.line_of((*here, "id"))
-        for position, topic_id in enumerate(offer.topics):
-            if topic_id not in topics:
-                problems.append(lines.problem((*here, "topics", position), f"unknown topic {topic_id!r} (see topics.yaml)"))
+        for field_name in ("topics", "not_for"):
+            for position, topic_id in enumerate(getattr(offer, field_name)):
+                if topic_id not in topics:
+                    problems.append(lines.problem((*here, field_name, position), f"unknown topic {topic_id!r} (see topics.yaml)"))
         for position, area in enumerate(offer.areas):
             if area not in known_areas:
                 where = (*here, "area", position) if isinstance(offer.area, list) else (*here, "area")

@@ -163,6 +163,8 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     for offer in _candidates(catalogue, need):
         if not is_eligible(offer, need, catalogue, severity):
             continue
+        if any(topics.get(topic, 0.0) > 0 for topic in offer.not_for):
+            continue
         if not offer.topics and severity != 4:
             continue  # Livslinien comes with the crisis answer, hypnotherapy through its centre: never as filler
         topic_fit = sum(

@@ -188,6 +188,9 @@ class Offer(Strict):
     age: AgeRange
     area: str | list[str]
     topics: list[str]
+    # Topics this offer must not be shown for (the dialogue-based notification involves the family
+    # first, which is wrong when a child may be harmed at home).
+    not_for: list[str] = Field(default_factory=list)
     level: Level
     status: Status
     status_note: LocalText | None = None

@@ -253,7 +253,7 @@ _BABY_PATTERN = re.compile(
 _ROLE_PATTERNS = {
     "professional": re.compile(
         fold(
-            r"\b(jeg er|som) (laerer|paedagog|sundhedsplejerske|skolesundhedsplejerske|traener|leder|skoleleder|kontaktlaerer|klasselaerer|psykolog|socialraadgiver|tandlaege|paedagogmedhjaelper|ansat)\b"
+            r"\b(jeg er|som) (laerer|paedagog|sundhedsplejerske|skolesundhedsplejerske|skolesygeplejerske|sygeplejerske|dagplejer|traener|leder|skoleleder|kontaktlaerer|klasselaerer|psykolog|socialraadgiver|tandlaege|paedagogmedhjaelper|ansat)\b"
             r"|\b(en|min|vores|mine|flere) (elev|elever|klasse)\b|\belev i\b|\bi (min|vores) klasse\b|\bpaa (min|vores) skole\b"
             r"|\bi (am|m) a (teacher|nurse|coach|pedagogue|social worker)\b|\bmy (student|pupil|class)\b"
             r"|\bjag (aer|ar) (laerare|larare|kurator|skolskoeterska|rektor)\b|\b(min|en) elev\b|\bforaeldremoed"
@@ -262,9 +262,9 @@ _ROLE_PATTERNS = {
     "parent": re.compile(
         fold(
             r"\b(min|mit|vores|vor) (soen|datter|barn|boern|dreng|pige|teenager|baby|pige|drenge|piger|foerstefødte|yngste|aeldste|barnebarn|plejebarn|plejesoen|plejedatter|stedsoen|steddatter)\b"
-            r"|\b(mine|vores) (boern|drenge|piger)\b|\b(min|mit|vores) \d{1,2} ?(aarig|aarige|aars)\b|\bboernene\b|\bjeg er (mor|far|foraelder|forælder|bedstemor|bedstefar|plejemor|plejefar|far til|mor til)\b|\bjeg er far\b"
-            r"|\bmy (son|daughter|child|kid|kids|children|baby|boy|girl|toddler)\b|\bi am (a|the) (mum|mom|dad|father|mother|parent)\b"
-            r"|\b(min|mitt|vaar|vart) (son|dotter|barn|pojke|flicka)\b|\bjag (aer|ar) (mamma|pappa|foraelder)\b|\bfaaet en baby|\bgravid\b"
+            r"|\b(mine|vores) (boern|drenge|piger)\b|\b(min|mit|vores) \d{1,2} ?(aarig|aarige|aars)\b|\bboernene\b|\bjeg er (mor|far|foraelder|forælder|bedstemor|bedstefar|mormor|morfar|farmor|farfar|oldemor|oldefar|plejemor|plejefar|stedmor|stedfar|far til|mor til)\b|\bjeg er far\b"
+            r"|\bmy (son|daughter|child|kid|kids|children|baby|boy|girl|toddler)\b|\bi am (a|the|his|her) (mum|mom|dad|father|mother|parent|grandmother|grandfather|grandma|grandpa|foster parent|foster mum|foster dad)\b|\bmy (grandson|granddaughter|grandchild)\b"
+            r"|\b(min|mitt|vaar|vart) (son|dotter|barn|pojke|flicka)\b|\bjag (aer|ar) (mamma|pappa|foraelder|mormor|morfar|farmor|farfar|fosterfoeraelder|fosterforaelder)\b|\b(mitt|vaart|vart) barnbarn\b|\bfaaet en baby|\bgravid\b"
         )
     ),
     "youth": re.compile(
