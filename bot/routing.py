@@ -267,7 +267,9 @@ def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> 
     ids += municipality.emergency if municipality else catalogue.national(country).emergency
     if (crisis_line := catalogue.crisis_line(country)) and crisis_kind not in (VIOLENCE, SEXUAL_ABUSE):
         ids.append(crisis_line.id)
-    return [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]
+    offers = [catalogue.offers_by_id[offer_id] for offer_id in dict.fromkeys(ids) if offer_id in catalogue.offers_by_id]
+    harm = crisis_kind in (VIOLENCE, SEXUAL_ABUSE)
+    return [offer for offer in offers if not (harm and "violence" in offer.not_for)]
 
 
 def level_for(need: Need, catalogue: Catalogue, ranked: list[Ranked], crisis: bool) -> str | None:

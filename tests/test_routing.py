@@ -285,3 +285,12 @@ def test_grandparents_and_school_nurses_are_recognised(text, role):
     from bot.understand import find_role
 
     assert find_role(text) == role
+
+
+def test_a_child_harmed_at_home_gets_no_psychiatric_ward_in_the_crisis_answer(guide):
+    """Violence or abuse: 112, the municipality's notification and the children's line - not the psychiatric emergency."""
+    assessment = guide.assess("min far slår mig når han er fuld", Need(role="youth", age=13, municipality="aarhus"))
+    assert assessment.crisis.kind == "violence"
+    assert assessment.offer_ids[0] == "dk-112" and "dk-psykiatrisk-akut-aarhus" not in assessment.offer_ids
+    suicidal = guide.assess("jeg vil ikke leve mere", Need(role="youth", age=13, municipality="aarhus"))
+    assert "dk-psykiatrisk-akut-aarhus" in suicidal.offer_ids
