@@ -287,7 +287,7 @@ class Evidence:
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
 LOWERING_CONCEPTS = frozenset(
-    {"past_resolved", "past_time", "story", "game", "figurative", "death_of_other", "denial", "question", "panic"}
+    {"past_resolved", "past_time", "story", "game", "figurative", "temporary", "death_of_other", "denial", "question", "panic"}
 )
 RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
 _SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question"})
@@ -328,8 +328,10 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return SUICIDE
     if {"means", "plan"} <= concepts and concepts & {"now", "wish", "overdose_amount"}:  # gathering a means
         return SUICIDE
-    if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other"}:
+    if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other", "final"}:
         return SUICIDE
+    if {"at_place", "means"} <= concepts and concepts & {"wish", "dying", "final", "farewell", "hopeless"}:
+        return SUICIDE  # on a bridge or by the tracks, and wanting to end it
     return None
 
 
@@ -339,6 +341,7 @@ def _worrying(concepts: frozenset[str]) -> bool:
         concepts & {"farewell", "self_harm_act", "fresh_injury", "abuse_act", "violence_act"}
         or ("means" in concepts and concepts & {"now", "wish", "plan"})
         or {"plan", "now"} <= concepts
+        or {"at_place", "means", "self"} <= concepts
         or {"overdose_take", "overdose_substance"} <= concepts
     )
 
@@ -399,7 +402,7 @@ def is_lowered(concepts: frozenset[str]) -> bool:
         return True
     # A story, a game, an idiom or an accident does not outweigh a plan for tonight, a threat with a
     # weapon, or feeling a burden.
-    if concepts & {"story", "game", "figurative", "accident"} and not (
+    if concepts & {"story", "game", "figurative", "accident", "temporary"} and not (
         {"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts or concepts & {"burden", "passive_wish"}
     ):
         return True
