@@ -290,7 +290,9 @@ LOWERING_CONCEPTS = frozenset(
     {"past_resolved", "past_time", "story", "game", "figurative", "temporary", "death_of_other", "denial", "question", "panic"}
 )
 RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
-_SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question"})
+_SUICIDE_COMPANIONS = frozenset(
+    {"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question", "final", "join_the_dead"}
+)
 
 
 def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
@@ -321,6 +323,8 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
     if {"self_harm_act", "fresh_injury"} <= concepts or {"self_harm_act", "now", "self"} <= concepts:
         return SELF_HARM
     if "violence_act" in concepts and ("now" in concepts or "perpetrator" in concepts):
+        return VIOLENCE
+    if "threat_secret" in concepts and "perpetrator" in concepts and concepts & {"dying", "violence_act"}:
         return VIOLENCE
     if "dying" in concepts and concepts & _SUICIDE_COMPANIONS:
         return SUICIDE
@@ -378,7 +382,8 @@ def evidence(text: str) -> Evidence:
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
-    lowered = lowered and rule_kind != EMERGENCY  # a life in danger now is not lowered by a game or a story
+    # A life in danger now is not lowered by a game or a story; only by being long ago and over.
+    lowered = lowered and (rule_kind != EMERGENCY or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS)))
     category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
@@ -395,16 +400,25 @@ def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: fr
     return WORRYING if _worrying(concepts) else OTHER
 
 
+def _keeps_risk(concepts: frozenset[str]) -> bool:
+    """What a story, a game, an idiom, an accident or a goodbye for a while does not outweigh."""
+    return bool(
+        {"plan", "now"} <= concepts  # a plan for tonight
+        or {"violence_act", "means"} <= concepts  # a threat with a weapon
+        or concepts & {"burden", "passive_wish", "threat_secret"}  # feeling a burden; "he kills me if I tell"
+        or {"dying", "method_question"} <= concepts  # looking up how to die
+        or ({"self_harm_act", "fresh_injury"} <= concepts and "accident" not in concepts)  # wounds that bleed now
+        or ("farewell" in concepts and concepts & {"plan", "final"} and not concepts & {"story", "game", "temporary"})  # "lol"
+    )
+
+
 def is_lowered(concepts: frozenset[str]) -> bool:
     """Whether context lowers the risk of crisis words: see LOWERING_CONCEPTS."""
-    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
-    if concepts & RESOLVING_CONCEPTS:
+    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu"),
+    # but grief does not excuse wanting to join the one who died.
+    if concepts & RESOLVING_CONCEPTS and not {"join_the_dead", "wish"} <= concepts:
         return True
-    # A story, a game, an idiom or an accident does not outweigh a plan for tonight, a threat with a
-    # weapon, or feeling a burden.
-    if concepts & {"story", "game", "figurative", "accident", "temporary"} and not (
-        {"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts or concepts & {"burden", "passive_wish"}
-    ):
+    if concepts & {"story", "game", "figurative", "accident", "temporary"} and not _keeps_risk(concepts):
         return True
     # Something long ago is only over when nothing points to now.
     return "past_time" in concepts and not concepts & {"now", "plan"}
