@@ -41,8 +41,9 @@ def crisis_dev_cases() -> dict[str, list[dict]]:
 
 CASES = Path(__file__).resolve().parent / "cases"
 # The blind-written crisis sets, each written by a team member who saw neither the code nor the
-# evaluation sets. The first kept its own name; later ones are numbered (a file not yet there is skipped).
-BLIND_FILES = tuple(["crisis-blind.yaml"] + [f"crisis-blind-{number}.yaml" for number in range(2, 7)])
+# evaluation sets. The first kept its own name; later ones are numbered crisis-blind-2.yaml, -3, ...
+_NUMBERED = sorted((path.name for path in CASES.glob("crisis-blind-*.yaml")), key=lambda name: int(name[13:-5]))
+BLIND_FILES = ("crisis-blind.yaml", *_NUMBERED)
 BLIND = CASES / BLIND_FILES[0]
 BLIND_HELD_SHARE = 0.3
 BLIND_SEED = 20261123

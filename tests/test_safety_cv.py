@@ -31,6 +31,8 @@ def figures(cases: list[dict], results: list[dict], key: str = "risk") -> dict[s
         chosen = [(case, result) for case, result in zip(cases, results, strict=True) if language in ("all", case["lang"])]
         crises = [result[key] for case, result in chosen if case["label"] == "crisis"]
         calm = [result[key] for case, result in chosen if case["label"] == "calm"]
+        if not crises or not calm:  # a blind file written in one or two of the languages
+            continue
         table[language] = {
             "caught": sum(risk != "none" for risk in crises) / len(crises),
             "asked": sum(risk == "ask" for risk in crises) / len(crises),
@@ -172,4 +174,5 @@ def test_the_blind_sets_are_split_stratified_and_apart_from_crisis_dev(dev_cases
                 def count(part, source=source, language=language, label=label):
                     return sum(case["source"] == source and case["lang"] == language and case["label"] == label for case in part)
 
-                assert abs(count(held) / (count(held) + count(train)) - 0.3) < 0.02, (source, language, label)
+                if count(held) + count(train):  # some files are written in one language only
+                    assert abs(count(held) / (count(held) + count(train)) - 0.3) < 0.02, (source, language, label)
