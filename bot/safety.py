@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.safety_concepts import find_concepts
-from bot.safety_model import LinearTextModel, load_model
+from bot.safety_model import MAX_MODEL_CHARS, LinearTextModel, load_model
 from bot.text import fold, normalise
 
 SUICIDE = "suicide"
@@ -471,9 +471,29 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     if not text or not text.strip():
         return NO_CRISIS
     found = evidence(text)
-    probability = model.probability(found.message, found.features) if model else None
+    probability = _probability(model, found, text) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
     return decide(found, probability, thresholds)
+
+
+# A message longer than the model reads is read a few sentences at a time.
+LONG_PIECE_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s*")
+
+
+def _probability(model: LinearTextModel, found: Evidence, text: str) -> float:
+    """The model's probability; for a message longer than `MAX_MODEL_CHARS`, the most worrying few
+    sentences count, so a crisis at the end of a long, calm letter is not diluted by the rest of it."""
+    if len(found.message) <= MAX_MODEL_CHARS:
+        return model.probability(found.message, found.features)
+    pieces, piece = [], ""
+    for sentence in _SENTENCE_END.split(text):
+        if piece and len(piece) + len(sentence) > LONG_PIECE_CHARS:
+            pieces.append(piece)
+            piece = ""
+        piece = f"{piece} {sentence}"
+    pieces.append(piece)
+    return max(model.probability(normalise(piece)[: LONG_PIECE_CHARS * 2], found.features) for piece in pieces)
 
 
 def check(text: str) -> CrisisCheck:

@@ -56,6 +56,7 @@ class LinearTextModel:
     word_weights: dict[str, tuple[float, float]] = field(default_factory=dict)  # word or word pair -> (idf, coefficient)
     thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
     lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
+    training_digest: str = ""  # of the cases it was trained on (bot.train_safety.training_digest)
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def probability(self, message: str, concepts: frozenset[str]) -> float:
@@ -104,6 +105,7 @@ class LinearTextModel:
             "intercept": self.intercept,
             "thresholds": self.thresholds,
             "lexicon_digest": self.lexicon_digest,
+            "training_digest": self.training_digest,
             "concepts": self.concept_weights,
             "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
             "words": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.word_weights.items())},
@@ -117,6 +119,7 @@ class LinearTextModel:
             intercept=float(data["intercept"]),
             thresholds=dict(data["thresholds"]),
             lexicon_digest=data.get("lexicon_digest", ""),
+            training_digest=data.get("training_digest", ""),
             word_weights={gram: (idf, coef) for gram, (idf, coef) in data.get("words", {}).items()},
         )
 

@@ -40,7 +40,14 @@ CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
-_STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
+# A written-out crisis is never let go: below `strong` it is asked about directly instead of getting
+# the crisis answer. 0 (always the crisis answer) unless calm messages would get it too often.
+_STRONG_GRID = [0.0, 0.05, 0.1, 0.2]
+# The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the round-1/2
+# hold-out in crisis-blind-2): the other blind sets were written to be hard on purpose - their calm
+# messages are near-misses by design - and choosing on them pushes every threshold up and misses
+# crises people write in plainer words. They are trained on all the same.
+THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2")
 REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
 CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
 
@@ -73,14 +80,55 @@ def blind_split() -> tuple[list[dict], list[dict]]:
 
 
 def training_cases() -> list[dict]:
-    """What the shipped model is trained (and its thresholds chosen) on: crisis-dev + 70% of the blind set."""
-    return dev_cases() + blind_split()[0]
+    """What the shipped model is trained on: crisis-dev + every blind-written case.
+
+    The 30% held aside of each blind file is never read when the lexicons are widened, and is scored
+    by a model trained without it (`held_aside_results`); the shipped model learns from all of it,
+    because more people's wordings is what has helped most.
+    """
+    return dev_cases() + blind_cases()
+
+
+def training_digest(cases: Sequence[dict], extra: Sequence[dict] = ()) -> str:
+    """A fingerprint of what a model is trained on (texts and labels), so a stale shipped model is noticed."""
+    import hashlib
+
+    pairs = sorted((case["label"], case["text"]) for case in [*cases, *extra])
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
 def extra_cases() -> list[dict]:
-    """The project's own cases, written separately from the evaluation set."""
+    """The project's own cases, written separately from the evaluation set, and the routine messages."""
     data = yaml.safe_load(EXTRA_CASES.read_text(encoding="utf-8")) if EXTRA_CASES.is_file() else {}
-    return [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    own = [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    return own + routine_cases()
+
+
+def routine_cases() -> list[dict]:
+    """Calm messages of the everyday kind the guide mostly gets: every routing case without danger
+    (parents, young people and staff asking for help), the button words typed out, ages and places.
+
+    The crisis sets are rich in short crisis messages ("farvel", "bye") and poor in these, so without
+    them a model learns that any short message is a worry, and asks a person who typed "14" or
+    "Tilbage" whether they are in danger.
+    """
+    texts: dict[str, str] = {}  # text -> language
+    for path in sorted([ROOT / "tests" / "eval" / "routing-dev.yaml", *(ROOT / "tests" / "cases").glob("routing-*.yaml")]):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if isinstance(case, dict) and case.get("text") and (case.get("expect") or {}).get("crisis") is False:
+                texts.setdefault(case["text"], case.get("lang") or "da")
+    for language in ("da", "en", "sv"):
+        words = yaml.safe_load((ROOT / "templates" / f"words.{language}.yaml").read_text(encoding="utf-8"))
+        for label in words["labels"].values():
+            if isinstance(label, str):
+                texts.setdefault(label, language)
+    municipalities = yaml.safe_load((ROOT / "knowledge" / "municipalities.yaml").read_text(encoding="utf-8"))
+    for municipality in (municipalities.get("municipalities") or {}).values():
+        for town in municipality.get("towns") or []:
+            texts.setdefault(town, "da")
+    for age in range(0, 31):
+        texts.setdefault(str(age), "da")
+    return [{"text": text, "lang": language, "label": "calm", "source": "routine"} for text, language in texts.items()]
 
 
 def _features(evidences: list[safety.Evidence]):
@@ -224,7 +272,11 @@ def _fit(cases: list[dict], extra: Sequence[dict] = ()) -> tuple[_Fitted, dict[s
     extra_evidences, extra_labels = _labelled(list(extra))
     fitted = _fit_sklearn(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
     probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
-    return fitted, _choose_thresholds(evidences, labels, probabilities)
+    chosen = np.array([case.get("source", "crisis-dev") in THRESHOLD_SOURCES for case in cases])
+    if not chosen.any():  # cases from elsewhere only (a test's small set): choose on all of them
+        chosen[:] = True
+    picked = [found for found, keep in zip(evidences, chosen, strict=True) if keep]
+    return fitted, _choose_thresholds(picked, labels[chosen], probabilities[chosen])
 
 
 def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
@@ -234,6 +286,7 @@ def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
     model = fitted.to_model()
     model.thresholds = thresholds
     model.lexicon_digest = lexicon_digest()
+    model.training_digest = training_digest(cases, extra)
     return model
 
 
