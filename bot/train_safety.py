@@ -40,9 +40,7 @@ CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
-# A written-out crisis is never let go: below `strong` it is asked about directly instead of getting
-# the crisis answer. 0 (always the crisis answer) unless calm messages would get it too often.
-_STRONG_GRID = [0.0, 0.05, 0.1, 0.2]
+_STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
 # The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the round-1/2
 # hold-out in crisis-blind-2): the other blind sets were written to be hard on purpose - their calm
 # messages are near-misses by design - and choosing on them pushes every threshold up and misses
