@@ -7,9 +7,9 @@ evaluation and project cases, p50/p99; a 5,000-character message; start-up time 
 added by the lexicons and the shipped model (each in a fresh interpreter).
 Quality: crises caught (crisis or ask) and calm messages flagged, on the same cases, for the
 old check (bench/baseline_safety.py, frozen) and the new one. The shipped model was trained on
-crisis-dev, 70% of the blind-written set and the extra cases, so its figures on crisis-dev are
-in-sample; the honest figures are those on the 30% of the blind set held aside, and the
-cross-validated ones over crisis-dev + blind set (each case scored by a model trained without it).
+crisis-dev, 70% of each blind-written set and the extra cases, so its figures on crisis-dev are
+in-sample; the honest figures are those on the 30% of each blind set held aside, and the
+cross-validated ones over crisis-dev + the blind sets (each case scored by a model trained without it).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench import baseline_safety
 from bot import safety, train_safety
 from bot.text import normalise
 from tests.conftest import load_cases
+from tests.eval_cases import blind_sources
 
 LONG_CALM = (
     "Hej, jeg skriver fordi min søn på 12 har haft det svært i skolen siden efterårsferien. Han er ked af det "
@@ -155,14 +156,16 @@ def main() -> None:
     labelled_own = [(case["text"], "crisis", "da") for case in own["crisis"]] + [(text, "calm", "da") for text in own["calm"]]
     print_quality("tests/cases/safety.yaml (the old check's own sentences; languages mixed, shown as da)", labelled_own)
     _, held = train_safety.blind_split()
-    labelled_held = [(case["text"], case["label"], case["lang"]) for case in held]
-    print_quality(
-        "30% of the blind-written set, held aside (the shipped model never trained on it, lexicons never read against it)",
-        labelled_held,
-    )
+    for source in blind_sources():
+        labelled_held = [(case["text"], case["label"], case["lang"]) for case in held if case["source"] == source]
+        print_quality(
+            f"30% of {source}.yaml, held aside (the shipped model never trained on it, lexicons never read against it)",
+            labelled_held,
+        )
 
     cases = dev + train_safety.blind_cases()
-    print("\ncrisis-dev + blind set, 5-fold stratified cross-validation of the new check (no case scored by a model that saw it)")
+    print("\ncrisis-dev + the blind sets, 5-fold stratified cross-validation of the new check")
+    print("(no case scored by a model that saw it)")
     for with_extra in (False, True):
         results = train_safety.cross_validate(cases, extra if with_extra else ())
         scored = [(result["risk"], case["label"], case["lang"]) for case, result in zip(cases, results, strict=True)]

@@ -62,7 +62,7 @@ def _compile(*patterns: str) -> re.Pattern[str]:
 # "Wanting to die" said in the first or third person. Never excused by context.
 _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
-    r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(tage|tag|ta|tager|taget|tog) (jeg |han |hun )?(mit|sit|dit|hans|hendes) (eget )?liv\b",
     r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
@@ -266,6 +266,8 @@ LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
 OTHER = "other"  # nothing the rules know: only the model can raise it
+TOO_SHORT = "too_short"  # a word or two the rules know nothing in ("hej"): too little for the model to ask about
+MIN_WORDS_FOR_THE_MODEL_ALONE = 3
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ class Evidence:
     message: str  # normalised
     concepts: frozenset[str]
     rule_kind: str | None  # a crisis the rules recognise on their own
-    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING or OTHER
+    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING, OTHER or TOO_SHORT
     about_other: bool
     urgent: bool
 
@@ -384,20 +386,22 @@ def evidence(text: str) -> Evidence:
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
     # A life in danger now is not lowered by a game or a story; only by being long ago and over.
     lowered = lowered and (rule_kind != EMERGENCY or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS)))
-    category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
+    category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
     return Evidence(message, concepts, rule_kind, category, about_other, urgent)
 
 
-def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
+def _category(message: str, rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
         return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
     if "hopeless" in concepts:
         return HOPELESS
-    return WORRYING if _worrying(concepts) else OTHER
+    if _worrying(concepts):
+        return WORRYING
+    return TOO_SHORT if len(message.split()) < MIN_WORDS_FOR_THE_MODEL_ALONE else OTHER
 
 
 def _keeps_risk(concepts: frozenset[str]) -> bool:
@@ -443,6 +447,8 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float]) 
         return "crisis"
     if category in (STRONG, HOPELESS):
         return "ask"
+    if category == TOO_SHORT:
+        return "none"
     ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 

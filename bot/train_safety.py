@@ -41,8 +41,13 @@ CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 _STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
-REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
-CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
+REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
+# Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
+# written from the training cases, so there the concepts look more reliable than they are on a new
+# writer's messages. Scored on each blind set in turn with the others as training (the lexicons not
+# read against it), the model trusting the concepts caught fewer crises and flagged more calm ones.
+MODEL_SEES_CONCEPTS = False
+CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER, safety.TOO_SHORT)
 
 
 def dev_cases() -> list[dict]:
@@ -78,9 +83,21 @@ def training_cases() -> list[dict]:
 
 
 def extra_cases() -> list[dict]:
-    """The project's own cases, written separately from the evaluation set."""
+    """The project's own cases, written separately from the evaluation set, and the calm routing cases."""
     data = yaml.safe_load(EXTRA_CASES.read_text(encoding="utf-8")) if EXTRA_CASES.is_file() else {}
-    return [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    own = [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    return own + routing_calm_cases()
+
+
+def routing_calm_cases() -> list[dict]:
+    """What parents, young people and staff write to be routed, with no danger in it (the project's own
+    routing cases and the 70% of the blind-written ones that routing tunes on): the model must stay quiet there."""
+    from bot.topic_train import blind_split as routing_blind_split
+    from tests.conftest import load_cases
+
+    cases = [*load_cases("routing-extra.yaml"), *routing_blind_split()[0]]
+    calm = [case for case in cases if not case["expect"]["crisis"]]
+    return [{"text": case["text"], "lang": case.get("lang") or "da", "label": "calm"} for case in calm]
 
 
 def _features(evidences: list[safety.Evidence]):
@@ -93,8 +110,8 @@ def _features(evidences: list[safety.Evidence]):
 
 
 def feature_names() -> list[str]:
-    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`)."""
-    return concept_names() + [f"category:{category}" for category in CATEGORIES]
+    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`), if it does."""
+    return concept_names() + [f"category:{category}" for category in CATEGORIES] if MODEL_SEES_CONCEPTS else []
 
 
 def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.ndarray:
@@ -145,7 +162,9 @@ def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_conc
     names = feature_names() if with_concepts else []
     letters, letter_matrix, words, word_matrix = _features(evidences)
     blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
-    classifier = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
+    classifier = LogisticRegression(
+        C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000, random_state=0
+    )
     classifier.fit(hstack(blocks).tocsr(), labels)
     return _Fitted(letters, words if with_concepts else None, classifier, names)
 
@@ -175,7 +194,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     Vectorised `safety.risk_level` over every threshold set of the grids.
     """
     category = np.array([found.category for found in evidences])
-    strong, hopeless = category == safety.STRONG, category == safety.HOPELESS
+    strong, hopeless, too_short = category == safety.STRONG, category == safety.HOPELESS, category == safety.TOO_SHORT
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
     by_rules_crisis = np.isin(category, [safety.COMBINED, safety.LOWERED])
     is_calm, is_crisis = labels == 0, labels == 1
@@ -188,7 +207,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             if max(rules_at, ask_at) > crisis_at:
                 continue
             ask_threshold = np.where(by_rules, rules_at, ask_at)
-            flagged = crisis | strong | hopeless | (probabilities >= ask_threshold)
+            flagged = crisis | strong | hopeless | (~too_short & (probabilities >= ask_threshold))
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)

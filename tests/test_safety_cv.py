@@ -31,6 +31,8 @@ def figures(cases: list[dict], results: list[dict], key: str = "risk") -> dict[s
         chosen = [(case, result) for case, result in zip(cases, results, strict=True) if language in ("all", case["lang"])]
         crises = [result[key] for case, result in chosen if case["label"] == "crisis"]
         calm = [result[key] for case, result in chosen if case["label"] == "calm"]
+        if not crises or not calm:  # a set written in English and Swedish only
+            continue
         table[language] = {
             "caught": sum(risk != "none" for risk in crises) / len(crises),
             "asked": sum(risk == "ask" for risk in crises) / len(crises),
@@ -77,9 +79,11 @@ def scored_with_extra(cv_cases):
     return train_safety.cross_validate(cv_cases, train_safety.extra_cases())
 
 
-# Round 2's floor (the figures it reached, less a margin): below this something went backwards.
-FLOOR = {"caught": 0.82, "language_caught": 0.78, "calm_crisis": 0.03, "calm_flagged": 0.08}
-HELD_FLOOR = {"caught": 0.70, "calm_flagged": 0.15}
+# Round 3's floor (the figures it reached, less a margin): below this something went backwards.
+# The cases now include four more blind-written sets, most of them harder than crisis-dev (border
+# cases, parents and staff, English and Swedish only), so these are not comparable with round 2's.
+FLOOR = {"caught": 0.72, "language_caught": 0.70, "calm_crisis": 0.04, "calm_flagged": 0.06}
+HELD_FLOOR = {"caught": 0.75, "calm_flagged": 0.09}
 
 
 def meets_the_bar(table) -> bool:
@@ -172,4 +176,5 @@ def test_the_blind_sets_are_split_stratified_and_apart_from_crisis_dev(dev_cases
                 def count(part, source=source, language=language, label=label):
                     return sum(case["source"] == source and case["lang"] == language and case["label"] == label for case in part)
 
-                assert abs(count(held) / (count(held) + count(train)) - 0.3) < 0.02, (source, language, label)
+                if count(held) + count(train):
+                    assert abs(count(held) / (count(held) + count(train)) - 0.3) < 0.02, (source, language, label)
