@@ -411,6 +411,7 @@ def _keeps_risk(concepts: frozenset[str]) -> bool:
         or {"violence_act", "means"} <= concepts  # a threat with a weapon
         or concepts & {"burden", "passive_wish", "threat_secret"}  # feeling a burden; "he kills me if I tell"
         or {"dying", "method_question"} <= concepts  # looking up how to die
+        or {"means", "method_question"} <= concepts  # asking how many pills it takes, "for fun"
         or ({"self_harm_act", "fresh_injury"} <= concepts and "accident" not in concepts)  # wounds that bleed now
         or ("farewell" in concepts and concepts & {"plan", "final"} and not concepts & {"story", "game", "temporary"})  # "lol"
     )

@@ -82,8 +82,8 @@ def scored_with_extra(cv_cases):
 # Round 3's floor (the figures it reached, less a margin): below this something went backwards.
 # The cases now include four more blind-written sets, most of them harder than crisis-dev (border
 # cases, parents and staff, English and Swedish only), so these are not comparable with round 2's.
-FLOOR = {"caught": 0.72, "language_caught": 0.70, "calm_crisis": 0.04, "calm_flagged": 0.06}
-HELD_FLOOR = {"caught": 0.75, "calm_flagged": 0.09}
+FLOOR = {"caught": 0.83, "language_caught": 0.79, "calm_crisis": 0.025, "calm_flagged": 0.06}
+HELD_FLOOR = {"caught": 0.80, "calm_flagged": 0.10}
 
 
 def meets_the_bar(table) -> bool:
