@@ -24,6 +24,7 @@ from bench import baseline_safety
 from bot import safety, train_safety
 from bot.text import normalise
 from tests.conftest import load_cases
+from tests.eval_cases import blind_sources
 
 LONG_CALM = (
     "Hej, jeg skriver fordi min søn på 12 har haft det svært i skolen siden efterårsferien. Han er ked af det "
@@ -161,15 +162,18 @@ def main() -> None:
     labelled_own = [(case["text"], "crisis", "da") for case in own["crisis"]] + [(text, "calm", "da") for text in own["calm"]]
     print_quality("tests/cases/safety.yaml (the old check's own sentences; languages mixed, shown as da)", labelled_own)
     held, results = train_safety.held_aside_results(extra)
-    labelled_held = [(case["text"], case["label"], case["lang"]) for case in held]
-    print_quality(
-        "30% of each blind-written set, held aside (new check: a model trained without them; lexicons never read against them)",
-        labelled_held,
-        [result["risk"] for result in results],
-    )
+    risks = [result["risk"] for result in results]
+    for source in blind_sources():
+        chosen = [i for i, case in enumerate(held) if case["source"] == source]
+        print_quality(
+            f"30% of {source}.yaml, held aside (new check: a model trained without it; lexicons never read against it)",
+            [(held[i]["text"], held[i]["label"], held[i]["lang"]) for i in chosen],
+            [risks[i] for i in chosen],
+        )
 
     cases = dev + train_safety.blind_cases()
-    print("\ncrisis-dev + blind set, 5-fold stratified cross-validation of the new check (no case scored by a model that saw it)")
+    print("\ncrisis-dev + the blind sets, 5-fold stratified cross-validation of the new check")
+    print("(no case scored by a model that saw it)")
     for with_extra in (False, True):
         results = train_safety.cross_validate(cases, extra if with_extra else ())
         scored = [(result["risk"], case["label"], case["lang"]) for case, result in zip(cases, results, strict=True)]

@@ -62,7 +62,7 @@ def _compile(*patterns: str) -> re.Pattern[str]:
 # "Wanting to die" said in the first or third person. Never excused by context.
 _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
-    r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(tage|tag|ta|tager|taget|tog) (jeg |han |hun )?(mit|sit|dit|hans|hendes) (eget )?liv\b",
     r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
@@ -266,6 +266,8 @@ LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
 OTHER = "other"  # nothing the rules know: only the model can raise it
+TOO_SHORT = "too_short"  # a word or two the rules know nothing in ("hej"): too little for the model to ask about
+MIN_WORDS_FOR_THE_MODEL_ALONE = 3
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ class Evidence:
     message: str  # normalised
     concepts: frozenset[str]
     rule_kind: str | None  # a crisis the rules recognise on their own
-    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING or OTHER
+    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING, OTHER or TOO_SHORT
     about_other: bool
     urgent: bool
 
@@ -384,20 +386,22 @@ def evidence(text: str) -> Evidence:
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
     # A life in danger now is not lowered by a game or a story; only by being long ago and over.
     lowered = lowered and (rule_kind != EMERGENCY or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS)))
-    category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
+    category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
     return Evidence(message, concepts, rule_kind, category, about_other, urgent)
 
 
-def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
+def _category(message: str, rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
         return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
     if "hopeless" in concepts:
         return HOPELESS
-    return WORRYING if _worrying(concepts) else OTHER
+    if _worrying(concepts):
+        return WORRYING
+    return TOO_SHORT if len(message.split()) < MIN_WORDS_FOR_THE_MODEL_ALONE else OTHER
 
 
 def _keeps_risk(concepts: frozenset[str]) -> bool:
@@ -407,6 +411,7 @@ def _keeps_risk(concepts: frozenset[str]) -> bool:
         or {"violence_act", "means"} <= concepts  # a threat with a weapon
         or concepts & {"burden", "passive_wish", "threat_secret"}  # feeling a burden; "he kills me if I tell"
         or {"dying", "method_question"} <= concepts  # looking up how to die
+        or {"means", "method_question"} <= concepts  # asking how many pills it takes, "for fun"
         or ({"self_harm_act", "fresh_injury"} <= concepts and "accident" not in concepts)  # wounds that bleed now
         or ("farewell" in concepts and concepts & {"plan", "final"} and not concepts & {"story", "game", "temporary"})  # "lol"
     )
@@ -432,17 +437,20 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float]) 
 
     - a written-out crisis (STRONG) gets the crisis answer (`strong` is 0: whatever the model says);
       hopelessness ("kan ikke mere") is always asked about;
-    - where the rules combined concepts into a crisis (COMBINED), or saw one in a lowering context
-      (LOWERED), the model gives the crisis answer when it is very sure (`crisis`);
+    - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
+      when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
+      a story, something long over), the most it does is ask;
     - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
       `ask` elsewhere). Without any crisis concept the model alone only ever asks.
     """
     if category == STRONG and probability >= thresholds["strong"]:
         return "crisis"
-    if category in (COMBINED, LOWERED) and probability >= thresholds["crisis"]:
+    if category == COMBINED and probability >= thresholds["crisis"]:
         return "crisis"
     if category in (STRONG, HOPELESS):
         return "ask"
+    if category == TOO_SHORT:
+        return "none"
     ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 

@@ -1,9 +1,10 @@
-"""The learned signal of the crisis check: a linear model over letter sequences and concepts.
+"""The learned signal of the crisis check: a linear model over letter sequences and words.
 
 Trained by `python3 -m bot.train_safety` (scikit-learn: TF-IDF over character 2–5-grams inside
-words and over words and word pairs, plus the concept hits from `knowledge/safety.yaml`, and logistic regression), and shipped
-as plain weights in `knowledge/models/safety.json`. Scoring here is pure Python, so the bot does
-not import scikit-learn (which alone takes seconds) and start-up stays fast.
+words and over words and word pairs, and logistic regression; concept weights are supported but
+not trained, see `bot.train_safety.MODEL_SEES_CONCEPTS`), and shipped as plain weights in
+`knowledge/models/safety.json`. Scoring here is pure Python, so the bot does not import
+scikit-learn (which alone takes seconds) and start-up stays fast.
 
 The model reads at most `MAX_MODEL_CHARS` of a message; the rules read all of it.
 """

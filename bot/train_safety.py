@@ -46,8 +46,13 @@ _STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must
 # messages are near-misses by design - and choosing on them pushes every threshold up and misses
 # crises people write in plainer words. They are trained on all the same.
 THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2")
-REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
-CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
+REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
+# Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
+# written from the training cases, so there the concepts look more reliable than they are on a new
+# writer's messages. Scored on each blind set in turn with the others as training (the lexicons not
+# read against it), the model trusting the concepts caught fewer crises and flagged more calm ones.
+MODEL_SEES_CONCEPTS = False
+CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER, safety.TOO_SHORT)
 
 
 def dev_cases() -> list[dict]:
@@ -104,17 +109,22 @@ def extra_cases() -> list[dict]:
 
 def routine_cases() -> list[dict]:
     """Calm messages of the everyday kind the guide mostly gets: every routing case without danger
-    (parents, young people and staff asking for help), the button words typed out, ages and places.
+    (parents, young people and staff asking for help; not the held-aside routing cases), the button
+    words typed out, ages and places.
 
     The crisis sets are rich in short crisis messages ("farvel", "bye") and poor in these, so without
     them a model learns that any short message is a worry, and asks a person who typed "14" or
     "Tilbage" whether they are in danger.
     """
     texts: dict[str, str] = {}  # text -> language
-    for path in sorted([ROOT / "tests" / "eval" / "routing-dev.yaml", *(ROOT / "tests" / "cases").glob("routing-*.yaml")]):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            if isinstance(case, dict) and case.get("text") and (case.get("expect") or {}).get("crisis") is False:
-                texts.setdefault(case["text"], case.get("lang") or "da")
+    from bot.topic_train import blind_split as routing_blind_split
+    from tests.conftest import load_cases
+
+    # the routing cases: the project's own and the parts of the blind-written ones routing tunes on
+    routing = [*load_cases("routing-extra.yaml"), *routing_blind_split()[0]]
+    for case in routing:
+        if not case["expect"]["crisis"]:
+            texts.setdefault(case["text"], case.get("lang") or "da")
     for language in ("da", "en", "sv"):
         words = yaml.safe_load((ROOT / "templates" / f"words.{language}.yaml").read_text(encoding="utf-8"))
         for label in words["labels"].values():
@@ -139,8 +149,8 @@ def _features(evidences: list[safety.Evidence]):
 
 
 def feature_names() -> list[str]:
-    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`)."""
-    return concept_names() + [f"category:{category}" for category in CATEGORIES]
+    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`), if it does."""
+    return concept_names() + [f"category:{category}" for category in CATEGORIES] if MODEL_SEES_CONCEPTS else []
 
 
 def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.ndarray:
@@ -191,7 +201,9 @@ def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_conc
     names = feature_names() if with_concepts else []
     letters, letter_matrix, words, word_matrix = _features(evidences)
     blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
-    classifier = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
+    classifier = LogisticRegression(
+        C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000, random_state=0
+    )
     classifier.fit(hstack(blocks).tocsr(), labels)
     return _Fitted(letters, words if with_concepts else None, classifier, names)
 
@@ -221,9 +233,9 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     Vectorised `safety.risk_level` over every threshold set of the grids.
     """
     category = np.array([found.category for found in evidences])
-    strong, hopeless = category == safety.STRONG, category == safety.HOPELESS
+    strong, hopeless, too_short = category == safety.STRONG, category == safety.HOPELESS, category == safety.TOO_SHORT
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
-    by_rules_crisis = np.isin(category, [safety.COMBINED, safety.LOWERED])
+    by_rules_crisis = category == safety.COMBINED
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
@@ -234,7 +246,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             if max(rules_at, ask_at) > crisis_at:
                 continue
             ask_threshold = np.where(by_rules, rules_at, ask_at)
-            flagged = crisis | strong | hopeless | (probabilities >= ask_threshold)
+            flagged = crisis | strong | hopeless | (~too_short & (probabilities >= ask_threshold))
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
