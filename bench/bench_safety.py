@@ -7,9 +7,10 @@ evaluation and project cases, p50/p99; a 5,000-character message; start-up time 
 added by the lexicons and the shipped model (each in a fresh interpreter).
 Quality: crises caught (crisis or ask) and calm messages flagged, on the same cases, for the
 old check (bench/baseline_safety.py, frozen) and the new one. The shipped model was trained on
-crisis-dev, 70% of the blind-written set and the extra cases, so its figures on crisis-dev are
-in-sample; the honest figures are those on the 30% of the blind set held aside, and the
-cross-validated ones over crisis-dev + blind set (each case scored by a model trained without it).
+crisis-dev, every blind-written set and the extra cases, so its figures on crisis-dev are
+in-sample; the honest figures are those on the 30% of each blind set held aside (scored by a model
+trained without them, as in tests/test_safety_cv.py) and the cross-validated ones over crisis-dev +
+the blind sets (each case scored by a model trained without it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bench import baseline_safety
 from bot import safety, train_safety
 from bot.text import normalise
 from tests.conftest import load_cases
+from tests.eval_cases import blind_sources
 
 LONG_CALM = (
     "Hej, jeg skriver fordi min søn på 12 har haft det svært i skolen siden efterårsferien. Han er ked af det "
@@ -113,11 +115,16 @@ def quality(scored: list[tuple[str, str, str]]) -> dict[str, str]:
     return rows
 
 
-def print_quality(title: str, labelled: list[tuple[str, str, str]]) -> None:
-    """labelled: (text, label, lang); both checks on the same cases."""
+def print_quality(title: str, labelled: list[tuple[str, str, str]], new_risks: list[str] | None = None) -> None:
+    """labelled: (text, label, lang); both checks on the same cases (`new_risks`: the new check's answers, if
+    they come from a model other than the shipped one)."""
     print(f"\n{title}")
-    for name, check in (("old regex check", baseline_safety.check), ("new check      ", safety.check)):
-        scored = [(check(text).risk, label, lang) for text, label, lang in labelled]
+    old_risks = [baseline_safety.check(text).risk for text, _, _ in labelled]
+    for name, risks in (
+        ("old regex check", old_risks),
+        ("new check      ", new_risks or [safety.check(text).risk for text, _, _ in labelled]),
+    ):
+        scored = [(risk, label, lang) for risk, (_, label, lang) in zip(risks, labelled, strict=True)]
         for language, row in quality(scored).items():
             print(f"  {name} {language:>3}: {row}")
 
@@ -154,15 +161,19 @@ def main() -> None:
     print_quality("crisis-dev (200 crises, 200 calm): the new check's model was TRAINED on these (in-sample)", labelled_dev)
     labelled_own = [(case["text"], "crisis", "da") for case in own["crisis"]] + [(text, "calm", "da") for text in own["calm"]]
     print_quality("tests/cases/safety.yaml (the old check's own sentences; languages mixed, shown as da)", labelled_own)
-    _, held = train_safety.blind_split()
-    labelled_held = [(case["text"], case["label"], case["lang"]) for case in held]
-    print_quality(
-        "30% of the blind-written set, held aside (the shipped model never trained on it, lexicons never read against it)",
-        labelled_held,
-    )
+    held, results = train_safety.held_aside_results(extra)
+    risks = [result["risk"] for result in results]
+    for source in blind_sources():
+        chosen = [i for i, case in enumerate(held) if case["source"] == source]
+        print_quality(
+            f"30% of {source}.yaml, held aside (new check: a model trained without it; lexicons never read against it)",
+            [(held[i]["text"], held[i]["label"], held[i]["lang"]) for i in chosen],
+            [risks[i] for i in chosen],
+        )
 
     cases = dev + train_safety.blind_cases()
-    print("\ncrisis-dev + blind set, 5-fold stratified cross-validation of the new check (no case scored by a model that saw it)")
+    print("\ncrisis-dev + the blind sets, 5-fold stratified cross-validation of the new check")
+    print("(no case scored by a model that saw it)")
     for with_extra in (False, True):
         results = train_safety.cross_validate(cases, extra if with_extra else ())
         scored = [(result["risk"], case["label"], case["lang"]) for case, result in zip(cases, results, strict=True)]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.safety_concepts import find_concepts
-from bot.safety_model import LinearTextModel, load_model
+from bot.safety_model import MAX_MODEL_CHARS, LinearTextModel, load_model
 from bot.text import fold, normalise
 
 SUICIDE = "suicide"
@@ -62,7 +62,7 @@ def _compile(*patterns: str) -> re.Pattern[str]:
 # "Wanting to die" said in the first or third person. Never excused by context.
 _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
-    r"\b(tage|tag|ta|tager|taget|tog) (mit|sit|dit|hans|hendes) (eget )?liv\b",
+    r"\b(tage|tag|ta|tager|taget|tog) (jeg |han |hun )?(mit|sit|dit|hans|hendes) (eget )?liv\b",
     r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
@@ -266,6 +266,8 @@ LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or
 HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): always ask, as counsellors do
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
 OTHER = "other"  # nothing the rules know: only the model can raise it
+TOO_SHORT = "too_short"  # a word or two the rules know nothing in ("hej"): too little for the model to ask about
+MIN_WORDS_FOR_THE_MODEL_ALONE = 3
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ class Evidence:
     message: str  # normalised
     concepts: frozenset[str]
     rule_kind: str | None  # a crisis the rules recognise on their own
-    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING or OTHER
+    category: str  # STRONG, COMBINED, LOWERED, HOPELESS, WORRYING, OTHER or TOO_SHORT
     about_other: bool
     urgent: bool
 
@@ -287,10 +289,12 @@ class Evidence:
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
 LOWERING_CONCEPTS = frozenset(
-    {"past_resolved", "past_time", "story", "game", "figurative", "death_of_other", "denial", "question", "panic"}
+    {"past_resolved", "past_time", "story", "game", "figurative", "temporary", "death_of_other", "denial", "question", "panic"}
 )
 RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
-_SUICIDE_COMPANIONS = frozenset({"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question"})
+_SUICIDE_COMPANIONS = frozenset(
+    {"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question", "final", "join_the_dead"}
+)
 
 
 def _explicit_kind(message: str, urgent_now: bool, wish_to_die: bool) -> str | None:
@@ -322,14 +326,18 @@ def _concept_kind(concepts: frozenset[str]) -> str | None:
         return SELF_HARM
     if "violence_act" in concepts and ("now" in concepts or "perpetrator" in concepts):
         return VIOLENCE
+    if "threat_secret" in concepts and "perpetrator" in concepts and concepts & {"dying", "violence_act"}:
+        return VIOLENCE
     if "dying" in concepts and concepts & _SUICIDE_COMPANIONS:
         return SUICIDE
     if concepts & {"burden", "passive_wish"} or ("method_question" in concepts and "means" in concepts):
         return SUICIDE
     if {"means", "plan"} <= concepts and concepts & {"now", "wish", "overdose_amount"}:  # gathering a means
         return SUICIDE
-    if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other"}:
+    if "farewell" in concepts and concepts & {"now", "means", "plan", "close_other", "final"}:
         return SUICIDE
+    if {"at_place", "means"} <= concepts and concepts & {"wish", "dying", "final", "farewell", "hopeless"}:
+        return SUICIDE  # on a bridge or by the tracks, and wanting to end it
     return None
 
 
@@ -339,6 +347,7 @@ def _worrying(concepts: frozenset[str]) -> bool:
         concepts & {"farewell", "self_harm_act", "fresh_injury", "abuse_act", "violence_act"}
         or ("means" in concepts and concepts & {"now", "wish", "plan"})
         or {"plan", "now"} <= concepts
+        or {"at_place", "means", "self"} <= concepts
         or {"overdose_take", "overdose_substance"} <= concepts
     )
 
@@ -375,33 +384,46 @@ def evidence(text: str) -> Evidence:
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
-    lowered = lowered and rule_kind != EMERGENCY  # a life in danger now is not lowered by a game or a story
-    category = _category(rule_kind, explicit_kind is not None, lowered, concepts)
+    # A life in danger now is not lowered by a game or a story; only by being long ago and over.
+    lowered = lowered and (rule_kind != EMERGENCY or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS)))
+    category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)
     return Evidence(message, concepts, rule_kind, category, about_other, urgent)
 
 
-def _category(rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
+def _category(message: str, rule_kind: str | None, explicit: bool, lowered: bool, concepts: frozenset[str]) -> str:
     if rule_kind:
         return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
     if "hopeless" in concepts:
         return HOPELESS
-    return WORRYING if _worrying(concepts) else OTHER
+    if _worrying(concepts):
+        return WORRYING
+    return TOO_SHORT if len(message.split()) < MIN_WORDS_FOR_THE_MODEL_ALONE else OTHER
+
+
+def _keeps_risk(concepts: frozenset[str]) -> bool:
+    """What a story, a game, an idiom, an accident or a goodbye for a while does not outweigh."""
+    return bool(
+        {"plan", "now"} <= concepts  # a plan for tonight
+        or {"violence_act", "means"} <= concepts  # a threat with a weapon
+        or concepts & {"burden", "passive_wish", "threat_secret"}  # feeling a burden; "he kills me if I tell"
+        or {"dying", "method_question"} <= concepts  # looking up how to die
+        or {"means", "method_question"} <= concepts  # asking how many pills it takes, "for fun"
+        or ({"self_harm_act", "fresh_injury"} <= concepts and "accident" not in concepts)  # wounds that bleed now
+        or ("farewell" in concepts and concepts & {"plan", "final"} and not concepts & {"story", "game", "temporary"})  # "lol"
+    )
 
 
 def is_lowered(concepts: frozenset[str]) -> bool:
     """Whether context lowers the risk of crisis words: see LOWERING_CONCEPTS."""
-    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu").
-    if concepts & RESOLVING_CONCEPTS:
+    # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu"),
+    # but grief does not excuse wanting to join the one who died.
+    if concepts & RESOLVING_CONCEPTS and not {"join_the_dead", "wish"} <= concepts:
         return True
-    # A story, a game, an idiom or an accident does not outweigh a plan for tonight, a threat with a
-    # weapon, or feeling a burden.
-    if concepts & {"story", "game", "figurative", "accident"} and not (
-        {"plan", "now"} <= concepts or {"violence_act", "means"} <= concepts or concepts & {"burden", "passive_wish"}
-    ):
+    if concepts & {"story", "game", "figurative", "accident", "temporary"} and not _keeps_risk(concepts):
         return True
     # Something long ago is only over when nothing points to now.
     return "past_time" in concepts and not concepts & {"now", "plan"}
@@ -415,17 +437,20 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float]) 
 
     - a written-out crisis (STRONG) gets the crisis answer (`strong` is 0: whatever the model says);
       hopelessness ("kan ikke mere") is always asked about;
-    - where the rules combined concepts into a crisis (COMBINED), or saw one in a lowering context
-      (LOWERED), the model gives the crisis answer when it is very sure (`crisis`);
+    - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
+      when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
+      a story, something long over), the most it does is ask;
     - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
       `ask` elsewhere). Without any crisis concept the model alone only ever asks.
     """
     if category == STRONG and probability >= thresholds["strong"]:
         return "crisis"
-    if category in (COMBINED, LOWERED) and probability >= thresholds["crisis"]:
+    if category == COMBINED and probability >= thresholds["crisis"]:
         return "crisis"
     if category in (STRONG, HOPELESS):
         return "ask"
+    if category == TOO_SHORT:
+        return "none"
     ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 
@@ -454,9 +479,29 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     if not text or not text.strip():
         return NO_CRISIS
     found = evidence(text)
-    probability = model.probability(found.message, found.features) if model else None
+    probability = _probability(model, found, text) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
     return decide(found, probability, thresholds)
+
+
+# A message longer than the model reads is read a few sentences at a time.
+LONG_PIECE_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s*")
+
+
+def _probability(model: LinearTextModel, found: Evidence, text: str) -> float:
+    """The model's probability; for a message longer than `MAX_MODEL_CHARS`, the most worrying few
+    sentences count, so a crisis at the end of a long, calm letter is not diluted by the rest of it."""
+    if len(found.message) <= MAX_MODEL_CHARS:
+        return model.probability(found.message, found.features)
+    pieces, piece = [], ""
+    for sentence in _SENTENCE_END.split(text):
+        if piece and len(piece) + len(sentence) > LONG_PIECE_CHARS:
+            pieces.append(piece)
+            piece = ""
+        piece = f"{piece} {sentence}"
+    pieces.append(piece)
+    return max(model.probability(normalise(piece)[: LONG_PIECE_CHARS * 2], found.features) for piece in pieces)
 
 
 def check(text: str) -> CrisisCheck:

@@ -1,9 +1,10 @@
-"""The learned signal of the crisis check: a linear model over letter sequences and concepts.
+"""The learned signal of the crisis check: a linear model over letter sequences and words.
 
 Trained by `python3 -m bot.train_safety` (scikit-learn: TF-IDF over character 2–5-grams inside
-words and over words and word pairs, plus the concept hits from `knowledge/safety.yaml`, and logistic regression), and shipped
-as plain weights in `knowledge/models/safety.json`. Scoring here is pure Python, so the bot does
-not import scikit-learn (which alone takes seconds) and start-up stays fast.
+words and over words and word pairs, and logistic regression; concept weights are supported but
+not trained, see `bot.train_safety.MODEL_SEES_CONCEPTS`), and shipped as plain weights in
+`knowledge/models/safety.json`. Scoring here is pure Python, so the bot does not import
+scikit-learn (which alone takes seconds) and start-up stays fast.
 
 The model reads at most `MAX_MODEL_CHARS` of a message; the rules read all of it.
 """
@@ -56,6 +57,7 @@ class LinearTextModel:
     word_weights: dict[str, tuple[float, float]] = field(default_factory=dict)  # word or word pair -> (idf, coefficient)
     thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
     lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
+    training_digest: str = ""  # of the cases it was trained on (bot.train_safety.training_digest)
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def probability(self, message: str, concepts: frozenset[str]) -> float:
@@ -104,6 +106,7 @@ class LinearTextModel:
             "intercept": self.intercept,
             "thresholds": self.thresholds,
             "lexicon_digest": self.lexicon_digest,
+            "training_digest": self.training_digest,
             "concepts": self.concept_weights,
             "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
             "words": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.word_weights.items())},
@@ -117,6 +120,7 @@ class LinearTextModel:
             intercept=float(data["intercept"]),
             thresholds=dict(data["thresholds"]),
             lexicon_digest=data.get("lexicon_digest", ""),
+            training_digest=data.get("training_digest", ""),
             word_weights={gram: (idf, coef) for gram, (idf, coef) in data.get("words", {}).items()},
         )
 

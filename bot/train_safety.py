@@ -41,8 +41,18 @@ CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 _STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
-REGULARISATION_C = 10.0  # inverse regularisation of the logistic regression
-CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER)
+# The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the round-1/2
+# hold-out in crisis-blind-2): the other blind sets were written to be hard on purpose - their calm
+# messages are near-misses by design - and choosing on them pushes every threshold up and misses
+# crises people write in plainer words. They are trained on all the same.
+THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2")
+REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
+# Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
+# written from the training cases, so there the concepts look more reliable than they are on a new
+# writer's messages. Scored on each blind set in turn with the others as training (the lexicons not
+# read against it), the model trusting the concepts caught fewer crises and flagged more calm ones.
+MODEL_SEES_CONCEPTS = False
+CATEGORIES = (safety.STRONG, safety.COMBINED, safety.LOWERED, safety.HOPELESS, safety.WORRYING, safety.OTHER, safety.TOO_SHORT)
 
 
 def dev_cases() -> list[dict]:
@@ -73,14 +83,60 @@ def blind_split() -> tuple[list[dict], list[dict]]:
 
 
 def training_cases() -> list[dict]:
-    """What the shipped model is trained (and its thresholds chosen) on: crisis-dev + 70% of the blind set."""
-    return dev_cases() + blind_split()[0]
+    """What the shipped model is trained on: crisis-dev + every blind-written case.
+
+    The 30% held aside of each blind file is never read when the lexicons are widened, and is scored
+    by a model trained without it (`held_aside_results`); the shipped model learns from all of it,
+    because more people's wordings is what has helped most.
+    """
+    return dev_cases() + blind_cases()
+
+
+def training_digest(cases: Sequence[dict], extra: Sequence[dict] = ()) -> str:
+    """A fingerprint of what a model is trained on (texts and labels), so a stale shipped model is noticed."""
+    import hashlib
+
+    pairs = sorted((case["label"], case["text"]) for case in [*cases, *extra])
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
 def extra_cases() -> list[dict]:
-    """The project's own cases, written separately from the evaluation set."""
+    """The project's own cases, written separately from the evaluation set, and the routine messages."""
     data = yaml.safe_load(EXTRA_CASES.read_text(encoding="utf-8")) if EXTRA_CASES.is_file() else {}
-    return [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    own = [{**case, "label": label} for label in ("crisis", "calm") for case in (data or {}).get(label) or []]
+    return own + routine_cases()
+
+
+def routine_cases() -> list[dict]:
+    """Calm messages of the everyday kind the guide mostly gets: every routing case without danger
+    (parents, young people and staff asking for help; not the held-aside routing cases), the button
+    words typed out, ages and places.
+
+    The crisis sets are rich in short crisis messages ("farvel", "bye") and poor in these, so without
+    them a model learns that any short message is a worry, and asks a person who typed "14" or
+    "Tilbage" whether they are in danger.
+    """
+    texts: dict[str, str] = {}  # text -> language
+    from bot.topic_train import blind_split as routing_blind_split
+    from tests.conftest import load_cases
+
+    # the routing cases: the project's own and the parts of the blind-written ones routing tunes on
+    routing = [*load_cases("routing-extra.yaml"), *routing_blind_split()[0]]
+    for case in routing:
+        if not case["expect"]["crisis"]:
+            texts.setdefault(case["text"], case.get("lang") or "da")
+    for language in ("da", "en", "sv"):
+        words = yaml.safe_load((ROOT / "templates" / f"words.{language}.yaml").read_text(encoding="utf-8"))
+        for label in words["labels"].values():
+            if isinstance(label, str):
+                texts.setdefault(label, language)
+    municipalities = yaml.safe_load((ROOT / "knowledge" / "municipalities.yaml").read_text(encoding="utf-8"))
+    for municipality in (municipalities.get("municipalities") or {}).values():
+        for town in municipality.get("towns") or []:
+            texts.setdefault(town, "da")
+    for age in range(0, 31):
+        texts.setdefault(str(age), "da")
+    return [{"text": text, "lang": language, "label": "calm", "source": "routine"} for text, language in texts.items()]
 
 
 def _features(evidences: list[safety.Evidence]):
@@ -93,8 +149,8 @@ def _features(evidences: list[safety.Evidence]):
 
 
 def feature_names() -> list[str]:
-    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`)."""
-    return concept_names() + [f"category:{category}" for category in CATEGORIES]
+    """The concepts and the rules' verdicts, as the model sees them (`Evidence.features`), if it does."""
+    return concept_names() + [f"category:{category}" for category in CATEGORIES] if MODEL_SEES_CONCEPTS else []
 
 
 def _concept_matrix(evidences: list[safety.Evidence], names: list[str]) -> np.ndarray:
@@ -145,7 +201,9 @@ def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_conc
     names = feature_names() if with_concepts else []
     letters, letter_matrix, words, word_matrix = _features(evidences)
     blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
-    classifier = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000)
+    classifier = LogisticRegression(
+        C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000, random_state=0
+    )
     classifier.fit(hstack(blocks).tocsr(), labels)
     return _Fitted(letters, words if with_concepts else None, classifier, names)
 
@@ -175,9 +233,9 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     Vectorised `safety.risk_level` over every threshold set of the grids.
     """
     category = np.array([found.category for found in evidences])
-    strong, hopeless = category == safety.STRONG, category == safety.HOPELESS
+    strong, hopeless, too_short = category == safety.STRONG, category == safety.HOPELESS, category == safety.TOO_SHORT
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
-    by_rules_crisis = np.isin(category, [safety.COMBINED, safety.LOWERED])
+    by_rules_crisis = category == safety.COMBINED
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
@@ -188,7 +246,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             if max(rules_at, ask_at) > crisis_at:
                 continue
             ask_threshold = np.where(by_rules, rules_at, ask_at)
-            flagged = crisis | strong | hopeless | (probabilities >= ask_threshold)
+            flagged = crisis | strong | hopeless | (~too_short & (probabilities >= ask_threshold))
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
@@ -224,7 +282,11 @@ def _fit(cases: list[dict], extra: Sequence[dict] = ()) -> tuple[_Fitted, dict[s
     extra_evidences, extra_labels = _labelled(list(extra))
     fitted = _fit_sklearn(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
     probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
-    return fitted, _choose_thresholds(evidences, labels, probabilities)
+    chosen = np.array([case.get("source", "crisis-dev") in THRESHOLD_SOURCES for case in cases])
+    if not chosen.any():  # cases from elsewhere only (a test's small set): choose on all of them
+        chosen[:] = True
+    picked = [found for found, keep in zip(evidences, chosen, strict=True) if keep]
+    return fitted, _choose_thresholds(picked, labels[chosen], probabilities[chosen])
 
 
 def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
@@ -234,6 +296,7 @@ def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
     model = fitted.to_model()
     model.thresholds = thresholds
     model.lexicon_digest = lexicon_digest()
+    model.training_digest = training_digest(cases, extra)
     return model
 
 

@@ -39,32 +39,56 @@ def crisis_dev_cases() -> dict[str, list[dict]]:
     return {label: _union(own[label], shared.get(label)) for label in ("crisis", "calm")}
 
 
-BLIND = Path(__file__).resolve().parent / "cases" / "crisis-blind.yaml"
+CASES = Path(__file__).resolve().parent / "cases"
+# The blind-written crisis sets, each written by a team member who saw neither the code nor the
+# evaluation sets. The first kept its own name; later ones are numbered crisis-blind-2.yaml, -3, ...
+_NUMBERED = sorted((path.name for path in CASES.glob("crisis-blind-*.yaml")), key=lambda name: int(name[13:-5]))
+BLIND_FILES = ("crisis-blind.yaml", *_NUMBERED)
+BLIND = CASES / BLIND_FILES[0]
 BLIND_HELD_SHARE = 0.3
 BLIND_SEED = 20261123
 
 
-def crisis_blind_cases() -> dict[str, list[dict]]:
-    """The blind-written crisis cases (tests/cases/crisis-blind.yaml): {"crisis": [...], "calm": [...]}."""
-    data = _read(BLIND) or {}
-    return {label: list(data.get(label) or []) for label in ("crisis", "calm")}
+def blind_sources() -> list[str]:
+    """The names (file stems) of the blind-written sets present."""
+    return [Path(name).stem for name in BLIND_FILES if (CASES / name).is_file()]
 
 
-def crisis_blind_split() -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
-    """(the 70% to train and read from, the 30% held aside): stratified by label and language, a fixed seed.
+def crisis_blind_cases(source: str | None = None) -> dict[str, list[dict]]:
+    """The blind-written crisis cases: {"crisis": [...], "calm": [...]}, each case marked with its `source`.
+
+    All blind files together, or only `source` (a file stem such as "crisis-blind-2").
+    """
+    cases: dict[str, list[dict]] = {"crisis": [], "calm": []}
+    for name in [source] if source else blind_sources():
+        data = _read(CASES / f"{name}.yaml") or {}
+        for label in ("crisis", "calm"):
+            cases[label] += [{**case, "source": name} for case in data.get(label) or []]
+    return cases
+
+
+def _seed(source: str, label: str, language: str) -> str:
+    # The first file keeps the seed it was split with in round 2 (its lexicons were read against that 70%).
+    prefix = BLIND_SEED if source == Path(BLIND_FILES[0]).stem else f"{BLIND_SEED}-{source}"
+    return f"{prefix}-{label}-{language}"
+
+
+def crisis_blind_split(source: str | None = None) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(the 70% to train and read from, the 30% held aside): per file, stratified by label and language, a fixed seed.
 
     The held-aside part is never trained on and never read when the lexicons are widened.
     """
     import random
 
-    cases = crisis_blind_cases()
     train: dict[str, list[dict]] = {"crisis": [], "calm": []}
     held: dict[str, list[dict]] = {"crisis": [], "calm": []}
-    for label in ("crisis", "calm"):
-        for language in sorted({str(case.get("lang")) for case in cases[label]}):
-            group = sorted((case for case in cases[label] if str(case.get("lang")) == language), key=_key)
-            random.Random(f"{BLIND_SEED}-{label}-{language}").shuffle(group)
-            cut = round(len(group) * BLIND_HELD_SHARE)
-            held[label] += group[:cut]
-            train[label] += group[cut:]
+    for name in [source] if source else blind_sources():
+        cases = crisis_blind_cases(name)
+        for label in ("crisis", "calm"):
+            for language in sorted({str(case.get("lang")) for case in cases[label]}):
+                group = sorted((case for case in cases[label] if str(case.get("lang")) == language), key=_key)
+                random.Random(_seed(name, label, language)).shuffle(group)
+                cut = round(len(group) * BLIND_HELD_SHARE)
+                held[label] += group[:cut]
+                train[label] += group[cut:]
     return train, held

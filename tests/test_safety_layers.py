@@ -26,6 +26,14 @@ def test_the_shipped_model_was_trained_with_this_lexicon():
     assert safety.shipped_model().lexicon_digest == lexicon_digest(), "run: python3 -m bot.train_safety"
 
 
+def test_the_shipped_model_was_trained_on_these_cases():
+    """Adding or changing a training case without retraining would ship a model that never saw it."""
+    from bot import train_safety
+
+    digest = train_safety.training_digest(train_safety.training_cases(), train_safety.extra_cases())
+    assert safety.shipped_model().training_digest == digest, "run: python3 -m bot.train_safety"
+
+
 def test_a_broken_lexicon_is_reported_with_its_file_and_line(tmp_path):
     broken = tmp_path / "safety.yaml"
     broken.write_text("concepts:\n  dying:\n    da: [doe, vores # aarige]\n", encoding="utf-8")
