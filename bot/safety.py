@@ -384,8 +384,11 @@ def evidence(text: str) -> Evidence:
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
-    # A life in danger now is not lowered by a game or a story; only by being long ago and over.
-    lowered = lowered and (rule_kind != EMERGENCY or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS)))
+    # A life in danger now is not lowered by a game or a story; only by being long ago and over, or by
+    # fear ("so scared he cannot breathe" is a panic attack): then the guide asks instead of sending 112.
+    lowered = lowered and (
+        rule_kind != EMERGENCY or "panic" in concepts or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS))
+    )
     category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
     urgent = urgent_now or bool(concepts & {"plan", "means"}) or rule_kind in (EMERGENCY, OVERDOSE, SEXUAL_ABUSE)

@@ -200,7 +200,7 @@ def test_severity_meget_reaches_the_ranking(conversation):
     orders = {}
     for said in (None, "Meget"):
         state, _ = conversation.handle(ChatState(), Event("start"))
-        state, _ = conversation.handle(state, Event("text", "min datter på 15 i Hedensted har angst"))
+        state, _ = conversation.handle(state, Event("text", "min søn på 14 i Hedensted er meget ked af det"))
         if said:
             state, _ = conversation.handle(state, Event("text", said))
         state, reply = conversation.handle(state, Event("button", "more"))
