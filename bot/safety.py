@@ -435,18 +435,25 @@ def is_lowered(concepts: frozenset[str]) -> bool:
 DEFAULT_THRESHOLDS = {"crisis": 0.9, "strong": 0.3, "rules": 0.5, "ask": 0.5}
 
 
-def risk_level(category: str, probability: float, thresholds: dict[str, float]) -> str:
+# A written-out emergency, overdose or sexual abuse gets the crisis answer whatever the model says.
+ALWAYS_CRISIS_KINDS = frozenset({EMERGENCY, OVERDOSE, SEXUAL_ABUSE})
+
+
+def risk_level(category: str, probability: float, thresholds: dict[str, float], rule_kind: str | None = None) -> str:
     """Rules for what must never be missed, the learned probability for `ask` and `crisis`.
 
-    - a written-out crisis (STRONG) gets the crisis answer (`strong` is 0: whatever the model says);
-      hopelessness ("kan ikke mere") is always asked about;
+    - a written-out crisis (STRONG) is never `none`. It gets the crisis answer unless the model is
+      all but certain it is calm (below `strong`: "den test slog mig ihjel", a short story about a
+      girl who wants to take her life) - then the guide asks directly, and the footer's 112 and
+      line are on that screen too. Emergencies, overdoses and sexual abuse always get the crisis
+      answer. Hopelessness ("kan ikke mere") is always asked about;
     - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
       when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
       a story, something long over), the most it does is ask;
     - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
       `ask` elsewhere). Without any crisis concept the model alone only ever asks.
     """
-    if category == STRONG and probability >= thresholds["strong"]:
+    if category == STRONG and (probability >= thresholds["strong"] or rule_kind in ALWAYS_CRISIS_KINDS):
         return "crisis"
     if category == COMBINED and probability >= thresholds["crisis"]:
         return "crisis"
@@ -464,7 +471,7 @@ def decide(found: Evidence, probability: float | None, thresholds: dict[str, flo
             found.category, "none"
         )
     else:
-        level = risk_level(found.category, probability, thresholds)
+        level = risk_level(found.category, probability, thresholds, found.rule_kind)
     if level == "crisis":
         return CrisisCheck(found.rule_kind or _hinted_kind(found.concepts), found.about_other, found.urgent)
     if level == "ask":

@@ -32,7 +32,16 @@ CASE_FILES = (ROOT / "tests" / "eval" / "routing-dev.yaml", ROOT / "tests" / "ca
 # Blind-written cases (each file split on its own; the first one's split is as it always was).
 BLIND_FILES = tuple(
     ROOT / "tests" / "cases" / name
-    for name in ("routing-blind.yaml", "routing-blind-r1.yaml", "routing-blind-train2.yaml", "routing-blind-train3.yaml")
+    for name in (
+        "routing-blind.yaml",
+        "routing-blind-r1.yaml",
+        "routing-blind-train2.yaml",
+        "routing-blind-train3.yaml",
+        "routing-blind-train4.yaml",
+        "routing-blind-train5.yaml",
+        "routing-blind-h2.yaml",
+        "routing-blind-h3.yaml",
+    )
 )
 BLIND_ASIDE_SHARE = 0.3
 BLIND_SEED = 2026

@@ -40,12 +40,16 @@ CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.05
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
-_STRONG_GRID = [0.0]  # a written-out crisis always gets the crisis answer (must never be missed)
-# The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the round-1/2
-# hold-out in crisis-blind-2): the other blind sets were written to be hard on purpose - their calm
+# Below this, the model overrules a written-out suicide, self-harm or violence expression into a
+# direct question (never into `none`). Chosen on leaving each group of writers out in turn (stop 16):
+# at 0.05 it turned 62% of the crisis answers the rules gave calm messages into questions, and 1% of
+# the crisis answers to real crises (all still asked about, with 112 in the footer).
+_STRONG_GRID = [0.05]
+# The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the retired
+# hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind sets were written to be hard on purpose - their calm
 # messages are near-misses by design - and choosing on them pushes every threshold up and misses
 # crises people write in plainer words. They are trained on all the same.
-THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2")
+THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2", "crisis-blind-17", "crisis-blind-18")
 REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
 # Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
 # written from the training cases, so there the concepts look more reliable than they are on a new
@@ -236,11 +240,12 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     strong, hopeless, too_short = category == safety.STRONG, category == safety.HOPELESS, category == safety.TOO_SHORT
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
     by_rules_crisis = category == safety.COMBINED
+    always = strong & np.isin(np.array([str(found.rule_kind) for found in evidences]), list(safety.ALWAYS_CRISIS_KINDS))
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
     for crisis_at, strong_at in itertools.product(_CRISIS_GRID, _STRONG_GRID):
-        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & (probabilities >= strong_at))
+        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & (probabilities >= strong_at)) | always
         calm_crisis = (crisis & is_calm).sum() / calm_count
         for rules_at, ask_at in itertools.product(_ASK_GRID, repeat=2):
             if max(rules_at, ask_at) > crisis_at:
