@@ -35,16 +35,18 @@ from bot.safety_model import MODEL_FILE, LinearTextModel, char_ngrams, word_gram
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
 
-# Targets the thresholds are chosen for, with a margin below the acceptance limits (2% and 6%).
+# Targets the thresholds are chosen for, with a margin below the acceptance limits (2% and 6%): the
+# evaluation-style sets they are chosen on flag fewer calm messages than a new writer's (stop 15:
+# 3.9% there, 7.4% on a new hold-out).
 CALM_CRISIS_TARGET = 0.01
-CALM_FLAGGED_TARGET = 0.05
+CALM_FLAGGED_TARGET = 0.04
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
-# Below this, the model overrules a written-out suicide, self-harm or violence expression into a
-# direct question (never into `none`). Chosen on leaving each group of writers out in turn (stop 16):
-# at 0.05 it turned 62% of the crisis answers the rules gave calm messages into questions, and 1% of
-# the crisis answers to real crises (all still asked about, with 112 in the footer).
-_STRONG_GRID = [0.05]
+# Below this, the model would overrule a written-out suicide, self-harm or violence expression into
+# a direct question. Off (0): the model has learned that explicit words ("selvmord", "suicide") are
+# mostly calm - the blind sets' crises are indirect on purpose, their calm near-misses explicit - so
+# it scores "jeg tænker på selvmord hver dag" about 0.01.
+_STRONG_GRID = [0.0]
 # The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the retired
 # hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind sets were written to be hard on purpose - their calm
 # messages are near-misses by design - and choosing on them pushes every threshold up and misses
