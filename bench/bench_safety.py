@@ -129,7 +129,39 @@ def print_quality(title: str, labelled: list[tuple[str, str, str]], new_risks: l
             print(f"  {name} {language:>3}: {row}")
 
 
+def writers() -> None:
+    """Leave one group of writers out at a time (python3 -m bench.bench_safety --writers [--save FILE])."""
+    rows = train_safety.leave_writers_out(train_safety.extra_cases())
+    if "--save" in sys.argv:
+        import json
+
+        with open(sys.argv[sys.argv.index("--save") + 1], "w", encoding="utf-8") as file:
+            json.dump(rows, file, ensure_ascii=False)
+    print("Each group of writers scored by a model and thresholds trained without it (+ safety-extra, routine)")
+    groups = list(dict.fromkeys(row["group"] for row in rows))
+    evaluation = set(train_safety.THRESHOLD_SOURCES)
+    for title, chosen in (
+        *((group, {group}) for group in groups),
+        ("evaluation-style (dev, 2, 17, 18)", evaluation),
+        ("all", set(groups)),
+    ):
+        scored = [(row["risk"], row["label"], row["lang"]) for row in rows if row["group"] in chosen]
+        print(f"\n{title}")
+        for language, row in quality(scored).items():
+            print(f"  {language:>3}: {row}")
+    print("\nCalm messages flagged, by the rules' category (all groups)")
+    from collections import Counter
+
+    flagged = Counter((row["category"], row["risk"]) for row in rows if row["label"] == "calm" and row["risk"] != "none")
+    crises = Counter((row["category"], row["risk"]) for row in rows if row["label"] == "crisis")
+    for (category, risk), count in sorted(flagged.items()):
+        print(f"  {category:>10} {risk:>6}: {count:4d} calm   (crises there: {crises[(category, risk)]})")
+
+
 def main() -> None:
+    if "--writers" in sys.argv:
+        writers()
+        return
     dev = train_safety.dev_cases()
     extra = train_safety.extra_cases()
     own = load_cases("safety.yaml")

@@ -43,13 +43,21 @@ CALM_FLAGGED_TARGET = 0.04
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 # Below this, the model would overrule a written-out suicide, self-harm or violence expression into
-# a direct question. Off (0): the model has learned that explicit words ("selvmord", "suicide") are
-# mostly calm - the blind sets' crises are indirect on purpose, their calm near-misses explicit - so
-# it scores "jeg tænker på selvmord hver dag" about 0.01.
-_STRONG_GRID = [0.0]
+# a direct question (`strong`), or a written-out expression or hopelessness into `none`
+# (`certain_calm`). Both off (0). The model now reads the explicit words masked
+# (`safety.model_text`), so it no longer scores "jeg tænker på selvmord hver dag" calm (0.98). Left
+# out by writer group (python3 -m bench.bench_safety --writers, 12 groups) the two would have cut
+# calm messages flagged from 10.9% to 9.8% and given the crisis answer from 3.3% to 2.5% with no
+# crisis lost - but a masked message can be all context the routine cases taught is calm: "min søn på
+# 9 i Grenaa vil ikke leve mere" reads "min soen paa 9 i grenaa <placeholder>" and scored 0.002.
+# A written-out crisis is never left to the model until the model has learned such contexts.
+STRONG_VETO = 0.0
+_STRONG_GRID = [STRONG_VETO]
+CERTAIN_CALM = 0.0
 # The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the retired
-# hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind sets were written to be hard on purpose - their calm
-# messages are near-misses by design - and choosing on them pushes every threshold up and misses
+# hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind
+# sets were written to be hard on purpose - their calm messages are near-misses by design - and
+# choosing on them pushes every threshold up and misses
 # crises people write in plainer words. They are trained on all the same.
 THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2", "crisis-blind-17", "crisis-blind-18")
 REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
@@ -148,7 +156,7 @@ def routine_cases() -> list[dict]:
 def _features(evidences: list[safety.Evidence]):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    messages = [found.message for found in evidences]
+    messages = [found.model_message for found in evidences]
     letters = TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
     words = TfidfVectorizer(analyzer=word_grams, min_df=2, sublinear_tf=True)
     return letters, letters.fit_transform(messages), words, words.fit_transform(messages)
@@ -175,7 +183,7 @@ class _Fitted:
     def features(self, evidences: list[safety.Evidence]):
         from scipy.sparse import hstack
 
-        messages = [found.message for found in evidences]
+        messages = [found.model_message for found in evidences]
         blocks = [self.letters.transform(messages)]
         if self.words is not None:
             blocks += [self.words.transform(messages), _concept_matrix(evidences, self.names)]
@@ -243,17 +251,20 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
     by_rules_crisis = category == safety.COMBINED
     always = strong & np.isin(np.array([str(found.rule_kind) for found in evidences]), list(safety.ALWAYS_CRISIS_KINDS))
+    certain_calm = np.isin(category, [safety.STRONG, safety.HOPELESS]) & (probabilities < CERTAIN_CALM) & ~always
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
     for crisis_at, strong_at in itertools.product(_CRISIS_GRID, _STRONG_GRID):
-        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & (probabilities >= strong_at)) | always
+        strong_crisis = strong & (probabilities >= strong_at) & ~certain_calm
+        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | strong_crisis | always
         calm_crisis = (crisis & is_calm).sum() / calm_count
         for rules_at, ask_at in itertools.product(_ASK_GRID, repeat=2):
             if max(rules_at, ask_at) > crisis_at:
                 continue
             ask_threshold = np.where(by_rules, rules_at, ask_at)
-            flagged = crisis | strong | hopeless | (~too_short & (probabilities >= ask_threshold))
+            asked = (strong | hopeless) | (~too_short & (probabilities >= ask_threshold))
+            flagged = crisis | (asked & ~certain_calm)
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
@@ -267,7 +278,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             )
             if best_key is None or key > best_key:
                 best_key = key
-                best = {"crisis": crisis_at, "strong": strong_at, "rules": rules_at, "ask": ask_at}
+                best = {"crisis": crisis_at, "strong": strong_at, "rules": rules_at, "ask": ask_at, "certain_calm": CERTAIN_CALM}
     return best
 
 
@@ -347,6 +358,69 @@ def cross_validate(cases: list[dict], extra: Sequence[dict] = (), folds: int = 5
         for i, result in zip(test, score([cases[i] for i in test], fitted, thresholds, letters_only), strict=True):
             results[i] = result
     return results
+
+
+# Who wrote what: the honest measure leaves one group of writers out at a time. The evaluation set,
+# the retired hold-outs (each written by new writers and scored untouched once) and the newest blind
+# set stand alone; the other blind files go into three groups.
+WRITER_GROUPS_ALONE = (
+    *("crisis-dev", "crisis-blind-2", "crisis-blind-17", "crisis-blind-18"),
+    *("crisis-blind-19", "crisis-blind-20", "crisis-blind-21"),
+)
+
+
+def writer_groups() -> dict[str, list[dict]]:
+    """{group name: its cases}: crisis-dev, the retired hold-outs and the newest blind sets alone, the rest in three groups."""
+    from tests.eval_cases import blind_sources
+
+    groups: dict[str, list[dict]] = {"crisis-dev": dev_cases()}
+    blind = blind_cases()
+    sources = blind_sources()
+    for source in sources:
+        if source in WRITER_GROUPS_ALONE:
+            groups[source] = [case for case in blind if case["source"] == source]
+    rest = [source for source in sources if source not in WRITER_GROUPS_ALONE]
+    for index in range(3):
+        names = set(rest[index::3])
+        if names:
+            groups[f"blind-group-{index + 1}"] = [case for case in blind if case["source"] in names]
+    return groups
+
+
+def _score_group(job: tuple[str, dict[str, list[dict]], list[dict]]) -> list[dict]:
+    name, groups, extra = job
+    training = [case for other, cases in groups.items() if other != name for case in cases]
+    fitted, thresholds = _fit(training, extra)
+    cases = groups[name]
+    evidences = [_evidence(case["text"]) for case in cases]
+    probabilities = fitted.probabilities(evidences)
+    return [
+        {
+            "group": name,
+            "text": case["text"],
+            "lang": case.get("lang") or "da",
+            "label": case["label"],
+            "category": found.category,
+            "rule_kind": found.rule_kind,
+            "probability": float(probability),
+            "thresholds": thresholds,
+            "risk": safety.decide(found, float(probability), thresholds).risk,
+        }
+        for case, found, probability in zip(cases, evidences, probabilities, strict=True)
+    ]
+
+
+def leave_writers_out(extra: Sequence[dict] = (), processes: int = 2) -> list[dict]:
+    """Each writer group scored by a model (and thresholds) trained without it, + `extra`.
+
+    Per case: group, text, lang, label, the rules' category, the probability, the thresholds and the risk.
+    """
+    import multiprocessing
+
+    groups = writer_groups()
+    jobs = [(name, groups, list(extra)) for name in groups]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return [row for rows in pool.map(_score_group, jobs) for row in rows]
 
 
 def main() -> None:

@@ -110,10 +110,30 @@ def test_the_model_alone_never_gives_the_crisis_answer_but_confirms_one_the_rule
     assert safety.decide(combined, 0.0, thresholds).risk == "none"
 
 
-def test_a_written_out_crisis_is_never_left_unanswered_whatever_the_model_says():
+def test_a_written_out_crisis_is_asked_about_when_the_model_doubts_it_and_let_go_only_when_it_is_all_but_certain():
     found = safety.evidence("jeg vil ikke leve mere")
     assert found.category == safety.STRONG
-    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "ask"
+    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "ask"  # no `certain_calm`: never let go
+    thresholds = {**safety.DEFAULT_THRESHOLDS, "strong": 0.05, "certain_calm": 0.005}
+    assert safety.decide(found, 0.5, thresholds).risk == "crisis"
+    assert safety.decide(found, 0.01, thresholds).risk == "ask"
+    assert safety.decide(found, 0.001, thresholds).risk == "none"
+    overdose = safety.evidence("jeg har taget alle mine piller")
+    assert overdose.rule_kind == safety.OVERDOSE
+    assert safety.decide(overdose, 0.0, thresholds).risk == "crisis"  # an overdose always gets the crisis answer
+
+
+def test_the_model_reads_the_context_of_explicit_suicide_words_not_the_words():
+    # the lexicon owns the words; a model that read them learned that they are mostly calm in the blind sets
+    for text in ("jeg tænker på selvmord hver dag", "thinking about suicide a lot", "tænker på at tage livet af mig", "kms fr"):
+        masked = safety.evidence(text).model_message
+        assert safety.MODEL_PLACEHOLDER in masked
+        assert not {"selvmord", "suicide", "livet", "kms"} & set(masked.split()), masked
+    model = safety.shipped_model()
+    assert model is not None
+    for text in ("jeg tænker på selvmord hver dag", "har haft selvmordstanker i lang tid", "thinking about suicide a lot"):
+        found = safety.evidence(text)
+        assert safety._probability(model, found, text) >= model.thresholds["strong"], text
 
 
 @pytest.mark.parametrize("text", ["can't take it anymore", "jag orkar inte mer", "jeg kan ikke mere"])
