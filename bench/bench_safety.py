@@ -1,6 +1,12 @@
 """Crisis check speed and quality, the new check beside the old regex check in the same run.
 
     python3 -m bench.bench_safety
+    python3 -m bench.bench_safety --writers [--save rows.json]   (the honest measure for decisions)
+
+--writers: each group of writers (crisis-dev, the retired hold-outs crisis-blind-2/17/18, the newest
+blind sets 19/20/21 alone, the other blind files in three groups) scored by a model and thresholds
+trained without it: caught / flagged / crisis answer per group and language, and the rules'
+category of every calm message flagged (`bot.train_safety.leave_writers_out`); a few minutes.
 
 Speed: time per message of `safety.check` (cold text cache, as for a new message) on the
 evaluation and project cases, p50/p99; a 5,000-character message; start-up time and memory
