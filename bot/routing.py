@@ -12,7 +12,7 @@ Two stages, in this order on purpose:
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.catalogue import Catalogue
 from bot.safety import SEXUAL_ABUSE, VIOLENCE
@@ -24,7 +24,7 @@ _LEVEL_FIT: dict[int | None, dict[str, float]] = {
     1: {"trin1": 0.4, "trin2": 0.1, "trin3": -0.3, "akut": 0.0},
     2: {"trin1": 0.3, "trin2": 0.3, "trin3": -0.2, "akut": 0.0},
     3: {"trin1": 0.1, "trin2": 0.5, "trin3": 0.2, "akut": 0.0},
-    4: {"trin1": 0.0, "trin2": 0.3, "trin3": 1.5, "akut": 1.2},
+    4: {"trin1": 0.0, "trin2": 0.3, "trin3": 2.0, "akut": 1.6},  # raised with the learned weight (3.0): severe still means psychiatry first
 }
 _SEVERITY_LEVEL = {1: "trin1", 2: "trin1", 3: "trin2", 4: "trin3"}
 _LOCAL_BONUS = 0.5
@@ -168,6 +168,20 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
 
 
 def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked]:
+    ranked = _rank(catalogue, need, limit)
+    if need.topics and not any(item.topic_fit > 0 for item in ranked) and _TALK not in need.topics:
+        # Nothing here is made for what they wrote about (a 16-year-old's hash in Aarhus, a question
+        # about gender): then someone to talk to about it, not whatever is broadest.
+        talk = _rank(catalogue, replace(need, topics={**need.topics, _TALK: 1.0}), limit)
+        if any(item.topic_fit > 0 for item in talk):
+            return talk
+    return ranked
+
+
+_TALK = "talk_to_someone"
+
+
+def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
     topics = topics_for_ranking(need)
