@@ -48,7 +48,7 @@ class Guide:
         need = replace(
             need,
             offers_named=named,
-            offers_tried=understanding.offers_tried,
+            offers_tried=tuple(dict.fromkeys((*known.offers_tried, *understanding.offers_tried))),
             urgent_now=understanding.urgent_now or known.urgent_now,
             in_school=understanding.in_school or known.in_school,
         )

@@ -457,6 +457,12 @@ _OUT_OF_HOURS = re.compile(
         r"|\btonight\b|\bit s (?:saturday|sunday|the weekend)\b|\bin the middle of the night\b|\bikvaell\b|\bi natt\b|\bdet aer (?:loerdag|soendag|helg)\b"
     )
 )
+# "Egen læge har lukket", "skal vi vente til lægen åbner": they ask whether it can wait.
+_DOCTOR_CLOSED = re.compile(
+    fold(
+        r"\b(?:laege|laegen) (?:har|er) lukket\b|\bvente til (?:laegen|hun|han) aabner\b|\bdoctor is closed\b|\bvaardcentralen aer staengd\b"
+    )
+)
 _SUDDEN = re.compile(
     fold(
         r"\bpludselig\w*|\b(?:ikke|aldrig) sket foer\b|\bi (?:\d+|to|tre|fire) timer\b|\bvoldsom\w*|\bhoej feber\b"
@@ -629,7 +635,9 @@ class Understander:
         topics = _parents_own_state(_adult_drinking_not_own(topics, message, writer), message, writer)
         topics = _group_use_is_prevention(topics, message, writer)
         tried = offers_tried(message, self.catalogue, topics)
-        urgent_now = bool(_OUT_OF_HOURS.search(message) and (severity == 4 or _SUDDEN.search(message)))
+        urgent_now = bool(
+            _OUT_OF_HOURS.search(message) and (severity == 4 or _SUDDEN.search(message) or _DOCTOR_CLOSED.search(message))
+        )
         if tried:
             topics = {**topics, "not_better": max(topics.get("not_better", 0.0), 1.0)}
         return Understanding(
