@@ -15,6 +15,7 @@ phrases and the other folds' cases, and scored only on the cases it did not see.
     .venv/bin/python -m bench.bench_routing          # all of it
     .venv/bin/python -m bench.bench_routing --cv     # the cross-validated quality only
     .venv/bin/python -m bench.bench_routing --held-aside   # the held-aside blind cases, one figure
+    .venv/bin/python -m bench.bench_routing --lofo   # leave one blind file out, each scored whole
 """
 
 from __future__ import annotations
@@ -234,6 +235,38 @@ def print_held_aside(catalogue: Catalogue) -> None:
     print(f"  {'all':<22} {every}")
 
 
+def leave_one_file_out(catalogue: Catalogue) -> dict[str, tuple[Tally, Tally]]:
+    """Per blind file: the learned signal trained without that file (none of its cases, tuning
+    or held aside), the file scored whole - the closest thing to a new writer. Returns
+    {file: (whole file, its tuning part)}; the held-aside part's own figure is `--held-aside`."""
+    phrases = phrase_examples(catalogue)
+    results: dict[str, tuple[Tally, Tally]] = {}
+    for path in BLIND_FILES:
+        tune, aside = blind_split(path)
+        left_out = {case["id"] for case in tune + aside}
+        seen = [case for case in repository_cases() if case["id"] not in left_out]
+        guide = guide_with(catalogue, fit(phrases + case_examples(seen, catalogue)))
+        whole, tuning = Tally(), Tally()
+        tune_ids = {case["id"] for case in tune}
+        for case in tune + aside:
+            offers = guide.assess(case["text"], need_of(case)).offer_ids
+            whole.add(case, offers)
+            if case["id"] in tune_ids:
+                tuning.add(case, offers)
+        results[path.stem] = (whole, tuning)
+    return results
+
+
+def print_leave_one_file_out(catalogue: Catalogue) -> None:
+    print("Leave one blind file out (the learned signal trained without the file; the file scored whole):")
+    every = Tally()
+    for name, (whole, _) in leave_one_file_out(catalogue).items():
+        print(f"  {name:<22} {whole}")
+        for field in ("routed", "first", "top3", "forbidden"):
+            setattr(every, field, getattr(every, field) + getattr(whole, field))
+    print(f"  {'all':<22} {every}")
+
+
 def routing_time_per_message(guide: Guide, cases: list[dict], rounds: int = 20) -> list[float]:
     """Understanding + routing only: the part of the 2 ms budget that is ours (safety has the rest)."""
     timings = []
@@ -256,6 +289,9 @@ def main() -> None:
         return
     if "--held-aside" in sys.argv:
         print_held_aside(real)
+        return
+    if "--lofo" in sys.argv:
+        print_leave_one_file_out(real)
         return
     guide = Guide(real)
     words_only = guide_with(real, None)

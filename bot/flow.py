@@ -138,6 +138,8 @@ class ChatState:
     page: int = 0
     resume: str | None = None  # the step to go back to after the direct question
     about_other: bool = False  # the direct question is about someone else
+    offers_tried: list[str] = field(default_factory=list)  # help had that did not help enough (routing)
+    urgent_now: bool = False  # sudden or severe, now, out of hours (routing)
 
     def answered(self, question_id: str) -> bool:
         if question_id in self.skipped:
@@ -147,7 +149,16 @@ class ChatState:
         return bool(value) if isinstance(value, dict) else value is not None
 
     def need(self) -> Need:
-        return Need(self.role, self.age, self.municipality, self.language, dict(self.topics), self.severity)
+        return Need(
+            self.role,
+            self.age,
+            self.municipality,
+            self.language,
+            dict(self.topics),
+            self.severity,
+            offers_tried=tuple(self.offers_tried),
+            urgent_now=self.urgent_now,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -478,7 +489,14 @@ class Conversation:
         understanding = self.guide.understander.read(text[:MAX_TEXT_LENGTH], state.language)
         need = self.guide.merge(state.need(), understanding)
         learned = replace(
-            state, role=need.role, age=need.age, municipality=need.municipality, severity=need.severity, topics=need.topics
+            state,
+            role=need.role,
+            age=need.age,
+            municipality=need.municipality,
+            severity=need.severity,
+            topics=need.topics,
+            offers_tried=list(dict.fromkeys([*state.offers_tried, *understanding.offers_tried])),
+            urgent_now=state.urgent_now or understanding.urgent_now,
         )
         return replace(learned, page=0) if learned.topics != state.topics else learned
 

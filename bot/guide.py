@@ -45,7 +45,13 @@ class Guide:
         named = understanding.offers_named
         if understanding.notify and (notification := self.catalogue.notification(need.municipality)):
             named = (*named, notification.id)  # "hvornår skal jeg underrette?" names the municipality's way
-        need = replace(need, offers_named=named, in_school=understanding.in_school or known.in_school)
+        need = replace(
+            need,
+            offers_named=named,
+            offers_tried=tuple(dict.fromkeys((*known.offers_tried, *understanding.offers_tried))),
+            urgent_now=understanding.urgent_now or known.urgent_now,
+            in_school=understanding.in_school or known.in_school,
+        )
         ranked = rank(self.catalogue, need, limit)
         routes = crisis_offers(self.catalogue, need, crisis.kind) if crisis.is_crisis else []
         return Assessment(crisis, understanding, need, ranked, routes, level_for(need, self.catalogue, ranked, crisis.is_crisis))

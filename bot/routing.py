@@ -12,7 +12,7 @@ Two stages, in this order on purpose:
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.catalogue import Catalogue
 from bot.safety import SEXUAL_ABUSE, VIOLENCE
@@ -24,7 +24,7 @@ _LEVEL_FIT: dict[int | None, dict[str, float]] = {
     1: {"trin1": 0.4, "trin2": 0.1, "trin3": -0.3, "akut": 0.0},
     2: {"trin1": 0.3, "trin2": 0.3, "trin3": -0.2, "akut": 0.0},
     3: {"trin1": 0.1, "trin2": 0.5, "trin3": 0.2, "akut": 0.0},
-    4: {"trin1": 0.0, "trin2": 0.3, "trin3": 1.5, "akut": 1.2},
+    4: {"trin1": 0.0, "trin2": 0.3, "trin3": 2.0, "akut": 1.6},  # severe: psychiatry first, beside the learned weight
 }
 _SEVERITY_LEVEL = {1: "trin1", 2: "trin1", 3: "trin2", 4: "trin3"}
 _LOCAL_BONUS = 0.5
@@ -35,6 +35,8 @@ PROTECTED_TOP = 3
 _BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
+# Staff in a daycare ask for sparring about a small child: PPR's, not the health visitor's (loo: +1 of 1010)
+_SMALL_CHILD_ROLES = (None, "parent")
 _NOT_A_SMALL_CHILDS_WORRY = ("acute_illness", "not_better")  # a fever at night is the doctor's, at any age
 _SMALL_CHILD_LEAD = 1.1  # a little stronger than the strongest worry named (1.0 ties, 1.2 lost more than it won in CV)
 _NAMED_FIT = 1.5  # an offer the person names fits about as well as one whole topic
@@ -46,8 +48,24 @@ _DUTY_TOPICS = ("violence", "concern_child")
 # A child who goes to school is no longer in a daycare offer's care (those end at six).
 _DAYCARE_AGE_MAX = 6
 _IN_SCHOOL_DAYCARE = -1.0
+# Help already had that did not help enough: not the first answer again (nor the teams reached
+# through it), and the next step up is (the seeds' trin 1, 2, 3: "severe, or not helped at trin 2").
+_TRIED = -2.0
+_STEP_UP = 0.8
+_STEP_BACK = 0.0  # an earlier step than the help already had
+_STEP = {"trin1": 1, "trin2": 2, "trin3": 3}
+# A teacher's question about a whole class ("hele klassen", "et program"): the school programmes
+# are the answer (seeds 000/001: MOT, TRIV NU, Skolestyrken, LINK), not a child's treatment. They
+# are national but no line: they keep their place beside the local offers.
+# Sudden or severe now, out of hours: the out-of-hours doctor and the psychiatric emergency for what
+# they are there for, before the own doctor (closed); no office-hours programme is the answer then.
+_URGENT_NOW = 1.5
+_OUT_OF_HOURS_DOCTOR = "acute_illness"  # the topic of the out-of-hours doctor (Lægevagten)
+_URGENT_FIT = 0.5
+_CLASS_TOPIC = "class_wellbeing"
+_CLASS_WIDE = 1.5
 # Per year from the centre of an offer's age band: among near-equals, the line made for this age (CV: +1 of 607).
-_AGE_BAND_WEIGHT = 0.02
+_AGE_BAND_WEIGHT = 0.03  # 0.02 before; leave-one-file-out: +2 of 1010 (BørneTelefonen for a 10-year-old, headspace for 16)
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,8 @@ class Need:
     topics: dict[str, float] = field(default_factory=dict)
     severity: int | None = None
     offers_named: tuple[str, ...] = ()  # offers the person named ("hvad er MOT?")
+    offers_tried: tuple[str, ...] = ()  # help already had that did not help enough
+    urgent_now: bool = False  # sudden or severe, now, out of hours ("det er lørdag aften ...")
     in_school: bool = False  # the child goes to school (said in the message)
 
 
@@ -78,6 +98,8 @@ def country_of(need: Need, catalogue: Catalogue) -> str:
 
 def effective_severity(need: Need, catalogue: Catalogue) -> int | None:
     """Severity as said, raised to 4 when a topic like hearing voices calls for psychiatry."""
+    if need.urgent_now:
+        return 4
     hinted = any(
         catalogue.topics[topic].level_hint == "trin3" and strength >= 1
         for topic, strength in need.topics.items()
@@ -143,7 +165,7 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
     newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
     small = need.age is not None and need.age < _SMALL_CHILD_AGE and not need.in_school
-    if small and need.role != "youth" and not newborn:
+    if small and need.role in _SMALL_CHILD_ROLES and not newborn:
         # as strong as the strongest worry named: a toddler's biting is the health visitor's before PPR's
         strongest = max((strength for topic, strength in topics.items() if topic not in _NOT_A_SMALL_CHILDS_WORRY), default=0.0)
         topics["small_children"] = max(topics.get("small_children", 0.0), _SMALL_CHILD_STRENGTH, _SMALL_CHILD_LEAD * strongest)
@@ -151,6 +173,20 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
 
 
 def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked]:
+    ranked = _rank(catalogue, need, limit)
+    if need.topics and not any(item.topic_fit > 0 for item in ranked) and _TALK not in need.topics:
+        # Nothing here is made for what they wrote about (a 16-year-old's hash in Aarhus, a question
+        # about gender): then someone to talk to about it, not whatever is broadest.
+        talk = _rank(catalogue, replace(need, topics={**need.topics, _TALK: 1.0}), limit)
+        if any(item.topic_fit > 0 for item in talk):
+            return talk
+    return ranked
+
+
+_TALK = "talk_to_someone"
+
+
+def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
     severity = effective_severity(need, catalogue)
     level_fit = _LEVEL_FIT.get(severity, _LEVEL_FIT[None])
     topics = topics_for_ranking(need)
@@ -159,14 +195,24 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
     harm = max((topics.get(topic, 0.0) for topic in _DUTY_TOPICS), default=0.0)
     duty = need.role == "professional" and harm >= 1 and harm >= topics.get("behaviour", 0.0)
     duty = duty or (notification is not None and notification.id in need.offers_named)  # they ask how to tell
+    candidates = _candidates(catalogue, need)
+    tried = set(need.offers_tried)
+    tried |= {offer.id for offer in candidates if offer.via in tried}
+    tried_levels = [catalogue.offers_by_id[offer_id].level for offer_id in tried if offer_id in catalogue.offers_by_id]
+    step_reached = max((_STEP.get(level, 0) for level in tried_levels), default=0)
+    class_wide = _is_class_wide(need, topics)
     ranked = []
-    for offer in _candidates(catalogue, need):
+    for offer in candidates:
         if not is_eligible(offer, need, catalogue, severity):
             continue
         if any(topics.get(topic, 0.0) > 0 for topic in offer.not_for):
             continue
         if not offer.topics and severity != 4:
             continue  # Livslinien comes with the crisis answer, hypnotherapy through its centre: never as filler
+        if need.urgent_now and offer.level not in ("trin3", "akut"):
+            continue  # sudden and out of hours: the routes open now
+        if class_wide and offer.level != "trin1":
+            continue  # a class's wellbeing is no child's treatment
         topic_fit = sum(
             topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
             for position, topic in enumerate(offer.topics)
@@ -182,9 +228,20 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
         score -= _AGE_BAND_WEIGHT * _distance_from_age_band_centre(offer, need.age)
         if need.in_school and offer.age.max <= _DAYCARE_AGE_MAX:
             score += _IN_SCHOOL_DAYCARE
+        if need.urgent_now and offer.level == "akut" and (topic_fit > 0 or _OUT_OF_HOURS_DOCTOR in offer.topics):
+            score += _URGENT_NOW
+            topic_fit = max(topic_fit, _URGENT_FIT)  # the out-of-hours doctor is there for whatever cannot wait
+        elif need.urgent_now and topic_fit <= 0:
+            continue  # urgent: only the routes for what it is (no psychiatric emergency for a fever)
+        if offer.id in tried:
+            score += _TRIED
+        elif step_reached and _STEP.get(offer.level, 0) > step_reached:
+            score += _STEP_UP
+        elif step_reached and 0 < _STEP.get(offer.level, 0) < step_reached:
+            score += _STEP_BACK
         if not topics:  # the free treatment offer before the alcohol clinic for "I feel bad"
             score += _BREADTH_BONUS * min(len(offer.topics), 10) / 10
-        ranked.append(Ranked(offer, score, topic_fit, local))
+        ranked.append(Ranked(offer, score, topic_fit, local or (class_wide and _CLASS_TOPIC in offer.topics)))
     if topics and any(item.topic_fit > 0 for item in ranked):
         # Only offers for what the person wrote about: a line for something else (Livslinien
         # for an anxious child, alcohol talks for a parent's divorce) is no answer. When the
@@ -208,6 +265,12 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
             item for item in ranked if item.offer.id != notification.id
         ]
     return ranked[:limit] if limit else ranked
+
+
+def _is_class_wide(need: Need, topics: dict[str, float]) -> bool:
+    """Staff asking about a whole class: the class's wellbeing is clearly the strongest topic."""
+    strength = topics.get(_CLASS_TOPIC, 0.0)
+    return need.role == "professional" and strength >= _CLASS_WIDE and strength >= max(topics.values(), default=0.0)
 
 
 def _distance_from_age_band_centre(offer: Offer, age: int | None) -> float:
