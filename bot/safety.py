@@ -459,31 +459,45 @@ DEFAULT_THRESHOLDS = {"crisis": 0.9, "strong": 0.3, "rules": 0.5, "ask": 0.5}
 ALWAYS_CRISIS_KINDS = frozenset({EMERGENCY, OVERDOSE, SEXUAL_ABUSE})
 
 
-def risk_level(category: str, probability: float, thresholds: dict[str, float], rule_kind: str | None = None) -> str:
+def context_decides(found: Evidence) -> bool:
+    """Whether the context model is asked: a written-out expression that is not always a crisis."""
+    return found.category == STRONG and found.rule_kind not in ALWAYS_CRISIS_KINDS
+
+
+def risk_level(
+    category: str,
+    probability: float,
+    thresholds: dict[str, float],
+    rule_kind: str | None = None,
+    context_probability: float | None = None,
+) -> str:
     """Rules for what must never be missed, the learned probability for `ask` and `crisis`.
 
-    - a written-out crisis (STRONG) gets the crisis answer unless the model finds it very unlikely
-      (below `strong`: "den test slog mig ihjel", a short story about a girl who wants to take her
-      life) - then the guide asks directly, and the footer's 112 and line are on that screen too -
-      or is all but certain it is calm (below `certain_calm`: then nothing is asked). The model
-      never reads the explicit suicide words themselves (`model_text`), only what is around them.
-      Emergencies, overdoses and sexual abuse always get the crisis answer. Hopelessness ("kan ikke
-      mere") is asked about unless the model is all but certain it is calm ("orker ikke mere matematik");
+    - a written-out crisis (STRONG) gets the crisis answer - unless both learned models find it
+      calm: the model of all messages below `strong` and the context model (trained only on
+      written-out expressions, reading what surrounds them) below `strong_context` ("den test slog
+      mig ihjel", a school essay about a boy who wants to take his life). Then the guide asks
+      directly, and the footer's 112 and line are on that screen too; when both are all but
+      certain (`certain_calm`, `certain_calm_context`), it goes on. Neither model reads the
+      explicit suicide words themselves (`model_text`), only what is around them. Emergencies,
+      overdoses and sexual abuse always get the crisis answer. Hopelessness ("kan ikke mere") is
+      always asked about;
     - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
       when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
       a story, something long over), the most it does is ask;
     - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
       `ask` elsewhere). Without any crisis concept the model alone only ever asks.
     """
-    if category == STRONG and rule_kind in ALWAYS_CRISIS_KINDS:
-        return "crisis"
-    if category in (STRONG, HOPELESS) and probability < thresholds.get("certain_calm", 0.0):
-        return "none"
-    if category == STRONG and probability >= thresholds["strong"]:
+    if category == STRONG and rule_kind not in ALWAYS_CRISIS_KINDS and context_probability is not None:
+        if _both_below(probability, context_probability, thresholds, "certain_calm"):
+            return "none"
+        if _both_below(probability, context_probability, thresholds, "strong"):
+            return "ask"
+    if category == STRONG:
         return "crisis"
     if category == COMBINED and probability >= thresholds["crisis"]:
         return "crisis"
-    if category in (STRONG, HOPELESS):
+    if category == HOPELESS:
         return "ask"
     if category == TOO_SHORT:
         return "none"
@@ -491,13 +505,19 @@ def risk_level(category: str, probability: float, thresholds: dict[str, float], 
     return "ask" if probability >= ask_at else "none"
 
 
-def decide(found: Evidence, probability: float | None, thresholds: dict[str, float]) -> CrisisCheck:
+def _both_below(probability: float, context_probability: float, thresholds: dict[str, float], name: str) -> bool:
+    return probability < thresholds.get(name, 0.0) and context_probability < thresholds.get(f"{name}_context", 0.0)
+
+
+def decide(
+    found: Evidence, probability: float | None, thresholds: dict[str, float], context_probability: float | None = None
+) -> CrisisCheck:
     if probability is None:  # no model shipped: the rules alone, asking whenever they are unsure
         level = {STRONG: "crisis", COMBINED: "crisis", HOPELESS: "ask", WORRYING: "ask", LOWERED: "ask"}.get(
             found.category, "none"
         )
     else:
-        level = risk_level(found.category, probability, thresholds, found.rule_kind)
+        level = risk_level(found.category, probability, thresholds, found.rule_kind, context_probability)
     if level == "crisis":
         return CrisisCheck(found.rule_kind or _hinted_kind(found.concepts), found.about_other, found.urgent)
     if level == "ask":
@@ -517,7 +537,8 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     found = evidence(text)
     probability = _probability(model, found, text) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
-    return decide(found, probability, thresholds)
+    context = model.context.probability(found.model_message, frozenset()) if model and model.context and context_decides(found) else None
+    return decide(found, probability, thresholds, context)
 
 
 # A message longer than the model reads is read a few sentences at a time.

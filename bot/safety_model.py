@@ -58,6 +58,8 @@ class LinearTextModel:
     thresholds: dict[str, float] = field(default_factory=dict)  # see bot.safety.DEFAULT_THRESHOLDS
     lexicon_digest: str = ""  # of the knowledge/safety.yaml it was trained with
     training_digest: str = ""  # of the cases it was trained on (bot.train_safety.training_digest)
+    # A second model, trained only on written-out expressions: is what surrounds them calm? (bot.safety.risk_level)
+    context: LinearTextModel | None = None
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def probability(self, message: str, concepts: frozenset[str]) -> float:
@@ -110,6 +112,7 @@ class LinearTextModel:
             "concepts": self.concept_weights,
             "ngrams": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.ngram_weights.items())},
             "words": {gram: [round(idf, 5), round(coef, 5)] for gram, (idf, coef) in sorted(self.word_weights.items())},
+            **({"context": self.context.to_json()} if self.context else {}),
         }
 
     @classmethod
@@ -122,6 +125,7 @@ class LinearTextModel:
             lexicon_digest=data.get("lexicon_digest", ""),
             training_digest=data.get("training_digest", ""),
             word_weights={gram: (idf, coef) for gram, (idf, coef) in data.get("words", {}).items()},
+            context=cls.from_json(data["context"]) if data.get("context") else None,
         )
 
 

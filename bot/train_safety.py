@@ -42,18 +42,20 @@ CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.04
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
-# Below this, the model would overrule a written-out suicide, self-harm or violence expression into
-# a direct question (`strong`), or a written-out expression or hopelessness into `none`
-# (`certain_calm`). Both off (0). The model now reads the explicit words masked
-# (`safety.model_text`), so it no longer scores "jeg tænker på selvmord hver dag" calm (0.98). Left
-# out by writer group (python3 -m bench.bench_safety --writers, 12 groups) the two would have cut
-# calm messages flagged from 10.9% to 9.8% and given the crisis answer from 3.3% to 2.5% with no
-# crisis lost - but a masked message can be all context the routine cases taught is calm: "min søn på
-# 9 i Grenaa vil ikke leve mere" reads "min soen paa 9 i grenaa <placeholder>" and scored 0.002.
-# A written-out crisis is never left to the model until the model has learned such contexts.
-STRONG_VETO = 0.0
-_STRONG_GRID = [STRONG_VETO]
-CERTAIN_CALM = 0.0
+# A written-out suicide, self-harm or violence expression is asked about instead of given the
+# crisis answer when both the model (`strong`) and a context model trained only on written-out
+# expressions (`strong_context`) find it calm; when both are all but certain (`certain_calm*`), the
+# guide goes on. Both models read the explicit words masked (`safety.model_text`). The model alone
+# could not be trusted with this: "min søn på 9 i Grenaa vil ikke leve mere" masked is everyday
+# context, which the routine cases taught it is calm (0.002); the context model learned from
+# written-out expressions only, where a parent quoting a child is a crisis. Chosen by leaving each
+# writer group out (stop 16; 906 written-out expressions, 177 of them calm): the ask level moved
+# 63 calm messages from the crisis answer to the question and no crisis; the `none` level let 22
+# calm messages go and no crisis.
+STRONG_VETO, STRONG_VETO_CONTEXT = 0.02, 0.3
+CERTAIN_CALM, CERTAIN_CALM_CONTEXT = 0.005, 0.1
+CONTEXT_C = 10.0  # the context model learns from few cases: more regularised than the main one
+
 # The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the retired
 # hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind
 # sets were written to be hard on purpose - their calm messages are near-misses by design - and
@@ -179,6 +181,16 @@ class _Fitted:
     words: Any | None
     classifier: Any
     names: list[str]
+    context: _Fitted | None = None  # the context model for written-out expressions
+
+    def context_probabilities(self, evidences: list[safety.Evidence]) -> list[float | None]:
+        """The context model's probability where it decides (`safety.context_decides`), else None."""
+        chosen = [index for index, found in enumerate(evidences) if safety.context_decides(found)]
+        result: list[float | None] = [None] * len(evidences)
+        if self.context is not None and chosen:
+            for index, probability in zip(chosen, self.context.probabilities([evidences[i] for i in chosen]), strict=True):
+                result[index] = float(probability)
+        return result
 
     def features(self, evidences: list[safety.Evidence]):
         from scipy.sparse import hstack
@@ -197,17 +209,20 @@ class _Fitted:
         letters = self.letters
         ngram_weights = {gram: (float(letters.idf_[i]), float(coefficients[i])) for gram, i in letters.vocabulary_.items()}
         intercept = float(self.classifier.intercept_[0])
+        context = self.context.to_model() if self.context else None
         if self.words is None:
-            return LinearTextModel(ngram_weights, {}, intercept)
+            return LinearTextModel(ngram_weights, {}, intercept, context=context)
         offset = len(letters.vocabulary_)
         words = self.words
         word_weights = {gram: (float(words.idf_[i]), float(coefficients[offset + i])) for gram, i in words.vocabulary_.items()}
         offset += len(words.vocabulary_)
         concept_weights = {name: float(coefficients[offset + index]) for index, name in enumerate(self.names)}
-        return LinearTextModel(ngram_weights, concept_weights, intercept, word_weights=word_weights)
+        return LinearTextModel(ngram_weights, concept_weights, intercept, word_weights=word_weights, context=context)
 
 
-def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> _Fitted:
+def _fit_sklearn(
+    evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True, regularisation: float = REGULARISATION_C
+) -> _Fitted:
     """TF-IDF over letter n-grams and words (+ the concepts and rules, unless `with_concepts` is off), logistic regression."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
@@ -216,10 +231,19 @@ def _fit_sklearn(evidences: list[safety.Evidence], labels: np.ndarray, with_conc
     letters, letter_matrix, words, word_matrix = _features(evidences)
     blocks = [letter_matrix] if not with_concepts else [letter_matrix, word_matrix, _concept_matrix(evidences, names)]
     classifier = LogisticRegression(
-        C=REGULARISATION_C, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000, random_state=0
+        C=regularisation, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000, random_state=0
     )
     classifier.fit(hstack(blocks).tocsr(), labels)
     return _Fitted(letters, words if with_concepts else None, classifier, names)
+
+
+def _fit_with_context(evidences: list[safety.Evidence], labels: np.ndarray) -> _Fitted:
+    """The model of all messages, and beside it the context model for the written-out expressions among them."""
+    fitted = _fit_sklearn(evidences, labels)
+    chosen = [index for index, found in enumerate(evidences) if safety.context_decides(found)]
+    if len(set(labels[chosen].tolist())) == 2:
+        fitted.context = _fit_sklearn([evidences[i] for i in chosen], labels[chosen], regularisation=CONTEXT_C)
+    return fitted
 
 
 def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_concepts: bool = True) -> LinearTextModel:
@@ -228,20 +252,26 @@ def _fit_linear(evidences: list[safety.Evidence], labels: np.ndarray, with_conce
 
 def _out_of_fold_probabilities(
     evidences: list[safety.Evidence], labels: np.ndarray, extra: tuple[list, np.ndarray], folds: int = 5
-) -> np.ndarray:
-    """Each case's probability from a model trained on the other folds (+ the extra cases)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each case's probability (and context probability, NaN where it does not decide) from models
+    trained on the other folds (+ the extra cases)."""
     from sklearn.model_selection import StratifiedKFold
 
     extra_evidences, extra_labels = extra
     probabilities = np.zeros(len(evidences))
+    contexts = np.full(len(evidences), np.nan)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        fitted = _fit_sklearn([evidences[i] for i in train] + extra_evidences, np.concatenate([labels[train], extra_labels]))
-        probabilities[test] = fitted.probabilities([evidences[i] for i in test])
-    return probabilities
+        fitted = _fit_with_context([evidences[i] for i in train] + extra_evidences, np.concatenate([labels[train], extra_labels]))
+        held = [evidences[i] for i in test]
+        probabilities[test] = fitted.probabilities(held)
+        contexts[test] = [np.nan if value is None else value for value in fitted.context_probabilities(held)]
+    return probabilities, contexts
 
 
-def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+def _choose_thresholds(
+    evidences: list[safety.Evidence], labels: np.ndarray, probabilities: np.ndarray, contexts: np.ndarray
+) -> dict[str, float]:
     """The thresholds that catch the most crises while calm messages stay under the targets.
 
     Vectorised `safety.risk_level` over every threshold set of the grids.
@@ -251,20 +281,27 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
     by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
     by_rules_crisis = category == safety.COMBINED
     always = strong & np.isin(np.array([str(found.rule_kind) for found in evidences]), list(safety.ALWAYS_CRISIS_KINDS))
-    certain_calm = np.isin(category, [safety.STRONG, safety.HOPELESS]) & (probabilities < CERTAIN_CALM) & ~always
+    context = np.nan_to_num(contexts, nan=1.0)  # where the context model does not decide, it never overrules
+    certain_calm = strong & ~always & (probabilities < CERTAIN_CALM) & (context < CERTAIN_CALM_CONTEXT)
+    vetoed = strong & ~always & (probabilities < STRONG_VETO) & (context < STRONG_VETO_CONTEXT)
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
-    for crisis_at, strong_at in itertools.product(_CRISIS_GRID, _STRONG_GRID):
-        strong_crisis = strong & (probabilities >= strong_at) & ~certain_calm
-        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | strong_crisis | always
+    fixed = {
+        "strong": STRONG_VETO,
+        "strong_context": STRONG_VETO_CONTEXT,
+        "certain_calm": CERTAIN_CALM,
+        "certain_calm_context": CERTAIN_CALM_CONTEXT,
+    }
+    for crisis_at in _CRISIS_GRID:
+        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & ~vetoed & ~certain_calm)
         calm_crisis = (crisis & is_calm).sum() / calm_count
         for rules_at, ask_at in itertools.product(_ASK_GRID, repeat=2):
             if max(rules_at, ask_at) > crisis_at:
                 continue
             ask_threshold = np.where(by_rules, rules_at, ask_at)
-            asked = (strong | hopeless) | (~too_short & (probabilities >= ask_threshold))
-            flagged = crisis | (asked & ~certain_calm)
+            asked = ((strong & ~certain_calm) | hopeless) | (~too_short & (probabilities >= ask_threshold))
+            flagged = crisis | asked
             calm_flagged = (flagged & is_calm).sum() / calm_count
             # Within the targets: most crises caught. Outside them: the least excess.
             excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
@@ -278,7 +315,7 @@ def _choose_thresholds(evidences: list[safety.Evidence], labels: np.ndarray, pro
             )
             if best_key is None or key > best_key:
                 best_key = key
-                best = {"crisis": crisis_at, "strong": strong_at, "rules": rules_at, "ask": ask_at, "certain_calm": CERTAIN_CALM}
+                best = {"crisis": crisis_at, "rules": rules_at, "ask": ask_at, **fixed}
     return best
 
 
@@ -298,13 +335,13 @@ def _labelled(cases: list[dict]) -> tuple[list[safety.Evidence], np.ndarray]:
 def _fit(cases: list[dict], extra: Sequence[dict] = ()) -> tuple[_Fitted, dict[str, float]]:
     evidences, labels = _labelled(cases)
     extra_evidences, extra_labels = _labelled(list(extra))
-    fitted = _fit_sklearn(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
-    probabilities = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
+    fitted = _fit_with_context(evidences + extra_evidences, np.concatenate([labels, extra_labels]))
+    probabilities, contexts = _out_of_fold_probabilities(evidences, labels, (extra_evidences, extra_labels))
     chosen = np.array([case.get("source", "crisis-dev") in THRESHOLD_SOURCES for case in cases])
     if not chosen.any():  # cases from elsewhere only (a test's small set): choose on all of them
         chosen[:] = True
     picked = [found for found, keep in zip(evidences, chosen, strict=True) if keep]
-    return fitted, _choose_thresholds(picked, labels[chosen], probabilities[chosen])
+    return fitted, _choose_thresholds(picked, labels[chosen], probabilities[chosen], contexts[chosen])
 
 
 def fit(cases: list[dict], extra: Sequence[dict] = ()) -> LinearTextModel:
@@ -322,15 +359,16 @@ def score(cases: list[dict], fitted: _Fitted, thresholds: dict[str, float], lett
     """Per case: the combined risk, the rules' risk alone and the model's probability alone."""
     evidences = [_evidence(case["text"]) for case in cases]
     probabilities = fitted.probabilities(evidences)
+    contexts = fitted.context_probabilities(evidences)
     letters = letters_only.probabilities(evidences) if letters_only else probabilities
     return [
         {
-            "risk": safety.decide(found, float(probability), thresholds).risk,
+            "risk": safety.decide(found, float(probability), thresholds, context).risk,
             "rules_risk": safety.decide(found, None, thresholds).risk,
             "probability": float(probability),
             "letters_probability": float(letter_probability),
         }
-        for found, probability, letter_probability in zip(evidences, probabilities, letters, strict=True)
+        for found, probability, context, letter_probability in zip(evidences, probabilities, contexts, letters, strict=True)
     ]
 
 
@@ -394,6 +432,7 @@ def _score_group(job: tuple[str, dict[str, list[dict]], list[dict]]) -> list[dic
     cases = groups[name]
     evidences = [_evidence(case["text"]) for case in cases]
     probabilities = fitted.probabilities(evidences)
+    contexts = fitted.context_probabilities(evidences)
     return [
         {
             "group": name,
@@ -404,9 +443,10 @@ def _score_group(job: tuple[str, dict[str, list[dict]], list[dict]]) -> list[dic
             "rule_kind": found.rule_kind,
             "probability": float(probability),
             "thresholds": thresholds,
-            "risk": safety.decide(found, float(probability), thresholds).risk,
+            "context_probability": context,
+            "risk": safety.decide(found, float(probability), thresholds, context).risk,
         }
-        for case, found, probability in zip(cases, evidences, probabilities, strict=True)
+        for case, found, probability, context in zip(cases, evidences, probabilities, contexts, strict=True)
     ]
 
 

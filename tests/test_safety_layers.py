@@ -110,17 +110,36 @@ def test_the_model_alone_never_gives_the_crisis_answer_but_confirms_one_the_rule
     assert safety.decide(combined, 0.0, thresholds).risk == "none"
 
 
-def test_a_written_out_crisis_is_asked_about_when_the_model_doubts_it_and_let_go_only_when_it_is_all_but_certain():
+def test_a_written_out_crisis_is_overruled_only_when_both_models_find_it_calm():
     found = safety.evidence("jeg vil ikke leve mere")
-    assert found.category == safety.STRONG
-    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS).risk == "ask"  # no `certain_calm`: never let go
-    thresholds = {**safety.DEFAULT_THRESHOLDS, "strong": 0.05, "certain_calm": 0.005}
-    assert safety.decide(found, 0.5, thresholds).risk == "crisis"
-    assert safety.decide(found, 0.01, thresholds).risk == "ask"
-    assert safety.decide(found, 0.001, thresholds).risk == "none"
+    assert found.category == safety.STRONG and safety.context_decides(found)
+    assert safety.decide(found, 0.0, safety.DEFAULT_THRESHOLDS, 0.0).risk == "crisis"  # no context thresholds: never
+    thresholds = {
+        **safety.DEFAULT_THRESHOLDS,
+        **{"strong": 0.05, "strong_context": 0.3, "certain_calm": 0.005, "certain_calm_context": 0.1},
+    }
+    assert safety.decide(found, 0.5, thresholds, 0.0).risk == "crisis"
+    assert safety.decide(found, 0.01, thresholds, None).risk == "crisis"  # no context model shipped: never
+    assert safety.decide(found, 0.001, thresholds, 0.9).risk == "crisis"  # the context model sees a crisis
+    assert safety.decide(found, 0.01, thresholds, 0.2).risk == "ask"
+    assert safety.decide(found, 0.001, thresholds, 0.2).risk == "ask"
+    assert safety.decide(found, 0.001, thresholds, 0.05).risk == "none"
     overdose = safety.evidence("jeg har taget alle mine piller")
-    assert overdose.rule_kind == safety.OVERDOSE
-    assert safety.decide(overdose, 0.0, thresholds).risk == "crisis"  # an overdose always gets the crisis answer
+    assert overdose.rule_kind == safety.OVERDOSE and not safety.context_decides(overdose)
+    assert safety.decide(overdose, 0.0, thresholds, 0.0).risk == "crisis"  # an overdose always gets the crisis answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "min søn på 9 i Grenaa vil ikke leve mere",  # masked, everyday context: the model alone scores it calm
+        "jeg tænker på selvmord hver dag",
+        "thinking about suicide a lot",
+        "jag vill ta livet av mig",
+    ],
+)
+def test_the_shipped_models_keep_plain_written_out_crises_a_crisis(text):
+    assert safety.check(text).risk == "crisis"
 
 
 def test_the_model_reads_the_context_of_explicit_suicide_words_not_the_words():
