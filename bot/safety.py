@@ -481,7 +481,7 @@ def risk_level(
       certain (`certain_calm`, `certain_calm_context`), it goes on. Neither model reads the
       explicit suicide words themselves (`model_text`), only what is around them. Emergencies,
       overdoses and sexual abuse always get the crisis answer. Hopelessness ("kan ikke mere") is
-      always asked about;
+      asked about unless the model all but rules it out (below `hopeless`: "orker ik mere matematik");
     - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
       when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
       a story, something long over), the most it does is ask;
@@ -498,7 +498,7 @@ def risk_level(
     if category == COMBINED and probability >= thresholds["crisis"]:
         return "crisis"
     if category == HOPELESS:
-        return "ask"
+        return "ask" if probability >= thresholds.get("hopeless", 0.0) else "none"
     if category == TOO_SHORT:
         return "none"
     ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
@@ -537,7 +537,11 @@ def assess(text: str, model: LinearTextModel | None) -> CrisisCheck:
     found = evidence(text)
     probability = _probability(model, found, text) if model else None
     thresholds = model.thresholds if model and model.thresholds else DEFAULT_THRESHOLDS
-    context = model.context.probability(found.model_message, frozenset()) if model and model.context and context_decides(found) else None
+    context = (
+        model.context.probability(found.model_message, frozenset())
+        if model and model.context and context_decides(found)
+        else None
+    )
     return decide(found, probability, thresholds, context)
 
 
