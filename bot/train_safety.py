@@ -49,14 +49,14 @@ _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 # could not be trusted with this: "min søn på 9 i Grenaa vil ikke leve mere" masked is everyday
 # context, which the routine cases taught it is calm (0.002); the context model learned from
 # written-out expressions only, where a parent quoting a child is a crisis. Chosen by leaving each
-# writer group out (stop 16; 906 written-out expressions, 177 of them calm): the ask level moved
-# 63 calm messages from the crisis answer to the question and no crisis; the `none` level let 22
-# calm messages go and no crisis.
+# writer group out (stop 16; 906 written-out expressions, 177 of them calm): with the final models
+# (`python3 -m bench.bench_safety --writers`) 40 calm messages are asked instead of given the crisis
+# answer and 22 let go; all 1,015 such crises still get the crisis answer.
 STRONG_VETO, STRONG_VETO_CONTEXT = 0.02, 0.3
 CERTAIN_CALM, CERTAIN_CALM_CONTEXT = 0.005, 0.1
 # Hopelessness ("kan ikke mere", "orker ikke mere") is asked about unless the model is this sure it is
-# calm ("orker ik mere matematik i dag"). Leaving writer groups out (stop 16): 19 calm messages of 44
-# below 0.03 were no longer asked about, and no crisis; at 0.05 one crisis would have been lost.
+# calm ("orker ik mere matematik i dag"). Leaving writer groups out (stop 16): 24 of 63 such calm
+# messages are no longer asked about, and all 159 such crises still are; at 0.05 one would have been lost.
 HOPELESS_ASK = 0.03
 CONTEXT_C = 10.0  # the context model learns from few cases: more regularised than the main one
 
