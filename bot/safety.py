@@ -278,7 +278,7 @@ def _repair_word(word: str) -> str:
 STRONG = "strong"  # a written-out crisis expression, nothing lowers it: the model decides crisis or ask (`none` only when all but certain)
 COMBINED = "combined"  # concepts combined into a crisis (or a bare keyword): the model decides
 LOWERED = "lowered"  # crisis words inside a story, an idiom, the past, grief or a question: the model decides
-HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"): ask, as counsellors do (unless the model is all but certain it is calm)
+HOPELESS = "hopeless"  # hopelessness, exhaustion ("kan ikke mere"), a suspicion of violence at home: ask, as counsellors do (unless the model is all but certain it is calm)
 WORRYING = "worrying"  # a warning sign short of a crisis (a means and a time, a farewell ...): the model may ask
 OTHER = "other"  # nothing the rules know: only the model can raise it
 TOO_SHORT = "too_short"  # a word or two the rules know nothing in ("hej"): too little for the model to ask about
@@ -306,6 +306,9 @@ class Evidence:
         """What the learned model sees beside the letters and words: the concepts and the rules' verdict."""
         return self.concepts | {f"category:{self.category}"}
 
+
+# Worth the direct question on their own, unless the model all but rules it out (category HOPELESS).
+ASKED_UNLESS_RULED_OUT = frozenset({"hopeless", "suspected_violence"})
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
 LOWERING_CONCEPTS = frozenset(
@@ -420,7 +423,7 @@ def _category(message: str, rule_kind: str | None, explicit: bool, lowered: bool
         return LOWERED if lowered else STRONG if explicit else COMBINED
     if lowered:
         return OTHER
-    if "hopeless" in concepts:
+    if concepts & ASKED_UNLESS_RULED_OUT:
         return HOPELESS
     if _worrying(concepts):
         return WORRYING
@@ -483,8 +486,9 @@ def risk_level(
       overdoses and sexual abuse always get the crisis answer. Hopelessness ("kan ikke mere") is
       asked about unless the model all but rules it out (below `hopeless`: "orker ik mere matematik");
     - where the rules combined concepts into a crisis (COMBINED), the model gives the crisis answer
-      when it is very sure (`crisis`); where they saw one in a lowering context (LOWERED: a negation,
-      a story, something long over), the most it does is ask;
+      when it is very sure (`crisis`) and asks unless it finds the message clearly calm (below
+      `combined`, a threshold of its own); where they saw one in a lowering context (LOWERED: a
+      negation, a story, something long over), the most it does is ask;
     - otherwise the model asks when it is fairly sure (`rules` where the rules saw warning signs,
       `ask` elsewhere). Without any crisis concept the model alone only ever asks.
     """
@@ -501,7 +505,10 @@ def risk_level(
         return "ask" if probability >= thresholds.get("hopeless", 0.0) else "none"
     if category == TOO_SHORT:
         return "none"
-    ask_at = thresholds["rules"] if category in (COMBINED, LOWERED, WORRYING) else thresholds["ask"]
+    if category == COMBINED:
+        ask_at = thresholds.get("combined", thresholds["rules"])
+    else:
+        ask_at = thresholds["rules"] if category in (LOWERED, WORRYING) else thresholds["ask"]
     return "ask" if probability >= ask_at else "none"
 
 

@@ -41,7 +41,19 @@ EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
 CALM_CRISIS_TARGET = 0.01
 CALM_FLAGGED_TARGET = 0.04
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
+# Where the rules saw nothing (OTHER), the model alone asks only when it finds a crisis more likely
+# than not. The sets the thresholds are chosen on hold no everyday messages, the guide's main traffic:
+# chosen freely the threshold fell to 0.4 and asked parents writing "he will not go to school and has
+# a stomach ache" (0.43) whether a life was in danger. Cross-validated, the floor costs no crisis.
+_MODEL_ALONE_GRID = [value for value in _ASK_GRID if value >= 0.5]
 _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
+# Where the rules combined concepts into a crisis (COMBINED), the model asks from a threshold of its
+# own, which may lie far below the other categories': a combination the rules know ("en byrde for
+# alle", "found my mate hanging") is rarely calm, and the shared threshold (0.3 and up) let crises
+# with a low probability go unasked. Cross-validated over crisis-dev + the blind sets (stop 17):
+# crisis-dev caught 95.5% -> 99.5%, evaluation-style sets 97.2% -> 98.0%, all 96.3% -> 96.5%, calm
+# flagged unchanged.
+_COMBINED_GRID = [round(float(value), 2) for value in np.arange(0.02, 0.61, 0.02)]
 # A written-out suicide, self-harm or violence expression is asked about instead of given the
 # crisis answer when both the model (`strong`) and a context model trained only on written-out
 # expressions (`strong_context`) find it calm; when both are all but certain (`certain_calm*`), the
@@ -51,8 +63,12 @@ _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 # written-out expressions only, where a parent quoting a child is a crisis. Chosen by leaving each
 # writer group out (stop 16; 906 written-out expressions, 177 of them calm): with the final models
 # (`python3 -m bench.bench_safety --writers`) 40 calm messages are asked instead of given the crisis
-# answer and 22 let go; all 1,015 such crises still get the crisis answer.
-STRONG_VETO, STRONG_VETO_CONTEXT = 0.02, 0.3
+# answer and 22 let go; all 1,015 such crises still get the crisis answer. Stop 17, with 4 more sets
+# (1,027 written-out expressions not always a crisis, 206 calm): widening the veto from (0.02, 0.3)
+# to (0.05, 0.7) asks 40 more calm messages instead of giving them the crisis answer (127 -> 87; on
+# the evaluation-style groups 10 -> 5) and asks one more crisis instead ("skal jeg bare sige det
+# direkte? jeg vil begå selvmord": still caught, the question leads to the crisis answer).
+STRONG_VETO, STRONG_VETO_CONTEXT = 0.05, 0.7
 CERTAIN_CALM, CERTAIN_CALM_CONTEXT = 0.005, 0.1
 # Hopelessness ("kan ikke mere", "orker ikke mere") is asked about unless the model is this sure it is
 # calm ("orker ik mere matematik i dag"). Leaving writer groups out (stop 16): 24 of 63 such calm
@@ -61,11 +77,11 @@ HOPELESS_ASK = 0.03
 CONTEXT_C = 10.0  # the context model learns from few cases: more regularised than the main one
 
 # The thresholds are chosen on the cases written as evaluation sets (crisis-dev, and the retired
-# hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18): the other blind
-# sets were written to be hard on purpose - their calm messages are near-misses by design - and
-# choosing on them pushes every threshold up and misses
-# crises people write in plainer words. They are trained on all the same.
-THRESHOLD_SOURCES = ("crisis-dev", "crisis-blind-2", "crisis-blind-17", "crisis-blind-18")
+# hold-outs: rounds 1/2 in crisis-blind-2, stop 15's in crisis-blind-17 and -18, stop 16's in -22
+# and -23): the other blind sets were written to be hard on purpose - their calm messages are
+# near-misses by design - and choosing on them pushes every threshold up and misses crises people
+# write in plainer words. They are trained on all the same.
+THRESHOLD_SOURCES = ("crisis-dev", *(f"crisis-blind-{number}" for number in (2, 17, 18, 22, 23)))
 REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
 # Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
 # written from the training cases, so there the concepts look more reliable than they are on a new
@@ -278,51 +294,55 @@ def _choose_thresholds(
 ) -> dict[str, float]:
     """The thresholds that catch the most crises while calm messages stay under the targets.
 
-    Vectorised `safety.risk_level` over every threshold set of the grids.
+    `safety.risk_level` over every threshold set of the grids. The rules' categories are disjoint
+    and each threshold acts on one of them, so the counts are added up per category.
     """
     category = np.array([found.category for found in evidences])
-    strong, hopeless, too_short = category == safety.STRONG, category == safety.HOPELESS, category == safety.TOO_SHORT
-    by_rules = np.isin(category, [safety.COMBINED, safety.LOWERED, safety.WORRYING])
-    by_rules_crisis = category == safety.COMBINED
+    strong, hopeless = category == safety.STRONG, category == safety.HOPELESS
+    combined, other = category == safety.COMBINED, category == safety.OTHER
+    by_rules = np.isin(category, [safety.LOWERED, safety.WORRYING])
     always = strong & np.isin(np.array([str(found.rule_kind) for found in evidences]), list(safety.ALWAYS_CRISIS_KINDS))
     context = np.nan_to_num(contexts, nan=1.0)  # where the context model does not decide, it never overrules
     certain_calm = strong & ~always & (probabilities < CERTAIN_CALM) & (context < CERTAIN_CALM_CONTEXT)
     vetoed = strong & ~always & (probabilities < STRONG_VETO) & (context < STRONG_VETO_CONTEXT)
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
+
+    def counts(chosen: np.ndarray, grid: list[float]) -> dict[float, tuple[int, int]]:
+        """threshold -> (calm messages, crises) of `chosen` at or above it."""
+        at_least = {at: chosen & (probabilities >= at) for at in grid}
+        return {at: (int((found & is_calm).sum()), int((found & is_crisis).sum())) for at, found in at_least.items()}
+
+    fixed_crisis = strong & ~vetoed & ~certain_calm
+    fixed_flagged = (strong & ~certain_calm) | (hopeless & (probabilities >= HOPELESS_ASK))
+    fixed = (int((fixed_flagged & is_calm).sum()), int((fixed_flagged & is_crisis).sum()))
+    fixed_crises = (int((fixed_crisis & is_calm).sum()), int((fixed_crisis & is_crisis).sum()))
+    combined_at_least = counts(combined, sorted({*_COMBINED_GRID, *_CRISIS_GRID}))
+    rules_at_least, asked_at_least = counts(by_rules, _ASK_GRID), counts(other, _MODEL_ALONE_GRID)
     best, best_key = dict(safety.DEFAULT_THRESHOLDS), None
-    fixed = {
+    for crisis_at in _CRISIS_GRID:
+        calm_crisis = (fixed_crises[0] + combined_at_least[crisis_at][0]) / calm_count
+        crises_answered = fixed_crises[1] + combined_at_least[crisis_at][1]
+        for rules_at, ask_at, combined_at in itertools.product(_ASK_GRID, _MODEL_ALONE_GRID, _COMBINED_GRID):
+            if max(rules_at, ask_at, combined_at) > crisis_at:
+                continue
+            parts = (fixed, combined_at_least[combined_at], rules_at_least[rules_at], asked_at_least[ask_at])
+            calm_flagged = sum(part[0] for part in parts) / calm_count
+            # Within the targets: most crises caught. Outside them: the least excess. Ties: the higher thresholds.
+            excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
+            caught = sum(part[1] for part in parts)
+            key = (-round(excess, 6), caught, crises_answered, -calm_flagged, ask_at, crisis_at, rules_at, combined_at)
+            if best_key is None or key > best_key:
+                best_key = key
+                best = {"crisis": crisis_at, "combined": combined_at, "rules": rules_at, "ask": ask_at}
+    return {
+        **best,
         "strong": STRONG_VETO,
         "strong_context": STRONG_VETO_CONTEXT,
         "certain_calm": CERTAIN_CALM,
         "certain_calm_context": CERTAIN_CALM_CONTEXT,
         "hopeless": HOPELESS_ASK,
     }
-    for crisis_at in _CRISIS_GRID:
-        crisis = (by_rules_crisis & (probabilities >= crisis_at)) | (strong & ~vetoed & ~certain_calm)
-        calm_crisis = (crisis & is_calm).sum() / calm_count
-        for rules_at, ask_at in itertools.product(_ASK_GRID, repeat=2):
-            if max(rules_at, ask_at) > crisis_at:
-                continue
-            ask_threshold = np.where(by_rules, rules_at, ask_at)
-            asked = (strong & ~certain_calm) | (hopeless & (probabilities >= HOPELESS_ASK))
-            asked |= ~too_short & ~hopeless & (probabilities >= ask_threshold)
-            flagged = crisis | asked
-            calm_flagged = (flagged & is_calm).sum() / calm_count
-            # Within the targets: most crises caught. Outside them: the least excess.
-            excess = max(0.0, calm_crisis - CALM_CRISIS_TARGET) + max(0.0, calm_flagged - CALM_FLAGGED_TARGET)
-            key = (
-                -round(excess, 6),
-                int((flagged & is_crisis).sum()),
-                int((crisis & is_crisis).sum()),
-                -calm_flagged,
-                ask_at,
-                crisis_at,
-            )
-            if best_key is None or key > best_key:
-                best_key = key
-                best = {"crisis": crisis_at, "rules": rules_at, "ask": ask_at, **fixed}
-    return best
 
 
 _EVIDENCE: dict[str, safety.Evidence] = {}
@@ -408,7 +428,7 @@ def cross_validate(cases: list[dict], extra: Sequence[dict] = (), folds: int = 5
 # the retired hold-outs (each written by new writers and scored untouched once) and the newest blind
 # set stand alone; the other blind files go into three groups.
 WRITER_GROUPS_ALONE = (
-    *("crisis-dev", "crisis-blind-2", "crisis-blind-17", "crisis-blind-18"),
+    *THRESHOLD_SOURCES,
     *("crisis-blind-19", "crisis-blind-20", "crisis-blind-21"),
 )
 

@@ -10,7 +10,7 @@ cases (tests/cases/safety-extra.yaml) are only ever trained on; figures with and
 
 Acceptance (issue 8): crises caught (crisis or ask) >= 97%, per language >= 95%; calm messages
 given `crisis` <= 2%, given `crisis` or `ask` <= 6%. On the crisis-dev part of the cross-validation
-the calm limits hold and are asserted; the catch rate (95%) is marked xfail below the bar. Over all
+the test fails below that bar, with and without the extra cases. Over all
 the blind sets (written to be hard) and their held-aside parts the false alarms are above it: those
 tests print the figures, are marked xfail below the bar, and fail only below a floor that guards
 against going backwards.
@@ -130,18 +130,34 @@ def test_cross_validated_without_the_extra_cases(cv_cases, scored_without_extra)
 @pytest.mark.parametrize("with_extra", [False, True], ids=["without-extra", "with-extra"])
 def test_the_issue_bar_on_crisis_dev_under_cross_validation(with_extra, cv_cases, scored_without_extra, scored_with_extra):
     """Issue 8: 5-fold CV, every crisis-dev case scored by a model and thresholds fitted without it: >= 97% of
-    crises caught (>= 95% per language), calm given the crisis answer <= 2%, flagged at all <= 6%. The calm
-    limits are asserted; the catch rate is asserted at round 3's figure and marked xfail below the bar.
+    crises caught (>= 95% per language), calm given the crisis answer <= 2%, flagged at all <= 6%. Fails below.
     (The lexicons were written by people who had read crisis-dev: the hold-out sets are the honest check.)"""
     results = scored_with_extra if with_extra else scored_without_extra
     chosen = [i for i, case in enumerate(cv_cases) if case.get("source", "crisis-dev") == "crisis-dev"]
     table = figures([cv_cases[i] for i in chosen], [results[i] for i in chosen])
     print("\n" + report(f"crisis-dev under 5-fold CV ({'with' if with_extra else 'without'} the extra cases):", table))
-    # What round 3 reaches (less a margin) must hold; the issue's 97% caught is not reached yet (95%).
-    assert table["all"]["caught"] >= 0.94 and all(table[language]["caught"] >= 0.9 for language in LANGUAGES), table
-    assert table["all"]["calm_crisis"] <= 0.02 and table["all"]["calm_flagged"] <= 0.06, table
-    if not meets_the_bar(table):
-        pytest.xfail("crisis-dev under CV: below the issue-8 bar of 97% caught (95% per language)")
+    assert_the_issue_bar(table)
+
+
+def assert_the_issue_bar(table: dict[str, dict[str, float]]) -> None:
+    for language in LANGUAGES:
+        assert table[language]["caught"] >= 0.95, f"{language}: {table[language]}"
+    assert table["all"]["caught"] >= 0.97, table["all"]
+    assert table["all"]["calm_crisis"] <= 0.02, table["all"]
+    assert table["all"]["calm_flagged"] <= 0.06, table["all"]
+
+
+@pytest.mark.parametrize(
+    "language, field, value",
+    [("all", "caught", 0.965), ("sv", "caught", 0.945), ("all", "calm_crisis", 0.025), ("all", "calm_flagged", 0.065)],
+)
+def test_the_bar_check_fails_just_below_the_bar(language, field, value):
+    at_the_bar = {"caught": 0.97, "calm_crisis": 0.02, "calm_flagged": 0.06}
+    table = {name: {**at_the_bar, "caught": 0.97 if name == "all" else 0.95} for name in (*LANGUAGES, "all")}
+    assert_the_issue_bar(table)  # exactly at the bar passes
+    table[language][field] = value
+    with pytest.raises(AssertionError):
+        assert_the_issue_bar(table)
 
 
 def test_cross_validated_with_the_extra_cases(cv_cases, scored_with_extra):
