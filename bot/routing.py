@@ -5,8 +5,8 @@ Two stages, in this order on purpose:
    or a national offer for their country, a role the offer serves, and a status a family may
    be sent to (active or pilot; never planned or proposed). Ranking can never undo it.
 2. Ranking orders what is left by topic fit, the level the severity calls for, and
-   closeness (a local offer before a national line). National lines are there for everyone,
-   but they must not push a fitting local offer out of the top three.
+   closeness (a local offer before a national line). National lines are there for everyone;
+   where the municipality has several fitting local offers, the best of them leads.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ _LOCAL_BONUS = 0.5
 _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached through it
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
-PROTECTED_TOP = 3
+PROTECTED_TOP = 3  # this many fitting local offers: the best of them first
 _BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
 _SMALL_CHILD_STRENGTH = 1.5
+_SCHOOL_START_AGE = 5  # børnehaveklasse starts the year a child turns six
+_SCHOOL_CHILD_SMALL = 0.3  # a school child's worry read as a small child's (the model's guess) counts this much
 # Staff in a daycare ask for sparring about a small child: PPR's, not the health visitor's (loo: +1 of 1010)
 _SMALL_CHILD_ROLES = (None, "parent")
 _NOT_A_SMALL_CHILDS_WORRY = ("acute_illness", "not_better")  # a fever at night is the doctor's, at any age
@@ -165,6 +167,8 @@ def topics_for_ranking(need: Need) -> dict[str, float]:
     topics = {topic: 3 * strength / (strength + 2) for topic, strength in need.topics.items() if strength > 0}
     newborn = "postnatal" in topics or "pregnancy" in topics  # then the parent's own state is the question
     small = need.age is not None and need.age < _SMALL_CHILD_AGE and not need.in_school
+    if need.in_school and "small_children" in topics and (need.age is None or need.age >= _SCHOOL_START_AGE):
+        topics["small_children"] *= _SCHOOL_CHILD_SMALL  # a child in børnehaveklasse is a school child now
     if small and need.role in _SMALL_CHILD_ROLES and not newborn:
         # as strong as the strongest worry named: a toddler's biting is the health visitor's before PPR's
         strongest = max((strength for topic, strength in topics.items() if topic not in _NOT_A_SMALL_CHILDS_WORRY), default=0.0)
@@ -304,15 +308,21 @@ def _candidates(catalogue: Catalogue, need: Need) -> list[Offer]:
 
 
 def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None) -> list[Ranked]:
+    """Where the municipality has three or more fitting local offers (or severe routes), the best of
+    them leads, whatever a national line scores. The second and third places go by score: a
+    national line that fits the question better is no longer pushed below the local centre's own
+    teams (three of Center for Trivsel's rooms for an anxious 14-year-old whose question was about
+    shared pictures). Leaving one blind file out: top three 97.3% -> 97.8% (2160 cases), first unchanged."""
+
     def protected(item: Ranked) -> bool:
         severe_route = severity == 4 and item.offer.level in ("trin3", "akut") and item.topic_fit > 0
         return (item.local and item.topic_fit > 0) or severe_route
 
-    chosen = {position for position, item in enumerate(ranked) if protected(item)}
-    chosen = set(sorted(chosen)[:PROTECTED_TOP])
-    chosen |= set([position for position in range(len(ranked)) if position not in chosen][: PROTECTED_TOP - len(chosen)])
-    top = [ranked[position] for position in sorted(chosen)]
-    return top + [item for position, item in enumerate(ranked) if position not in chosen]
+    chosen = [position for position, item in enumerate(ranked) if protected(item)][:PROTECTED_TOP]
+    if len(chosen) < PROTECTED_TOP or chosen[0] == 0:
+        return ranked
+    first = chosen[0]
+    return [ranked[first], *ranked[:first], *ranked[first + 1 :]]
 
 
 def crisis_offers(catalogue: Catalogue, need: Need, crisis_kind: str | None) -> list[Offer]:
