@@ -31,6 +31,8 @@ _LOCAL_BONUS = 0.5
 _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached through it
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
+_FIRST_DOORS_UP_TO = 3  # fewer fitting offers than this: the broad local first doors after them
+_FIRST_DOOR_BREADTH = 8  # topics an offer must list to be a broad first door
 PROTECTED_TOP = 3  # this many fitting local offers: the best of them first
 _BREADTH_BONUS = 1.0  # nothing said about the topic: broad first doors before specialised ones
 _SMALL_CHILD_AGE = 6  # below school age a child's worry is first a small child's worry
@@ -250,7 +252,8 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
         # Only offers for what the person wrote about: a line for something else (Livslinien
         # for an anxious child, alcohol talks for a parent's divorce) is no answer. When the
         # need is severe, the psychiatric and emergency routes stay as well.
-        ranked = [item for item in ranked if item.topic_fit > 0 or (severity == 4 and item.offer.level in ("trin3", "akut"))]
+        fitting = [item for item in ranked if item.topic_fit > 0 or (severity == 4 and item.offer.level in ("trin3", "akut"))]
+        ranked = fitting + _first_doors(ranked, fitting, need)
     # Between equal fits: the established route before the trial, then the offer made most for
     # this age (headspace, 12-25, before Cyberhus, 9-23, for a 19-year-old), then by id.
     ranked.sort(
@@ -262,13 +265,34 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
             item.offer.id,
         )
     )
-    ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity))
+    ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity, tried))
     if notification is not None and notification.id in need.offers_named:
         # they ask how to tell the municipality ("hvem siger jeg det til?"): that way first
         ranked = [item for item in ranked if item.offer.id == notification.id] + [
             item for item in ranked if item.offer.id != notification.id
         ]
     return ranked[:limit] if limit else ranked
+
+
+def _first_doors(ranked: list[Ranked], fitting: list[Ranked], need: Need) -> list[Ranked]:
+    """Fewer than three offers made for what they wrote about (a divorce group in Aarhus, a talk at
+    a parents' meeting): then the municipality's broad first doors for the age (PPR, Center for
+    Trivsel, the health visitors), broadest first - a place to start, after what fits."""
+    missing = _FIRST_DOORS_UP_TO - len(fitting)
+    if missing <= 0 or need.urgent_now or any(topic in need.topics for topic in _DUTY_TOPICS):
+        return []  # harm to a child is no question for a place to start (the way to tell, the routes that fit)
+    doors = [
+        item
+        for item in ranked
+        if item.topic_fit <= 0
+        and item.local
+        and item.offer.via is None
+        and item.offer.level in ("trin1", "trin2")
+        and item.offer.status == "active"
+        and len(item.offer.topics) >= _FIRST_DOOR_BREADTH
+    ]
+    doors.sort(key=lambda item: (-len(item.offer.topics), -item.score, item.offer.id))
+    return doors[:missing]
 
 
 def _is_class_wide(need: Need, topics: dict[str, float]) -> bool:
@@ -307,15 +331,18 @@ def _candidates(catalogue: Catalogue, need: Need) -> list[Offer]:
     return list(seen.values())
 
 
-def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None) -> list[Ranked]:
+def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None, tried: set[str]) -> list[Ranked]:
     """Where the municipality has three or more fitting local offers (or severe routes), the best of
     them leads, whatever a national line scores. The second and third places go by score: a
     national line that fits the question better is no longer pushed below the local centre's own
     teams (three of Center for Trivsel's rooms for an anxious 14-year-old whose question was about
-    shared pictures). Leaving one blind file out: top three 97.3% -> 97.8% (2160 cases), first unchanged."""
+    shared pictures). Help already had that did not help enough is never the one that leads.
+    Leaving one blind file out: top three 97.3% -> 97.8% (2160 cases), first unchanged."""
 
     def protected(item: Ranked) -> bool:
         severe_route = severity == 4 and item.offer.level in ("trin3", "akut") and item.topic_fit > 0
+        if item.offer.id in tried:
+            return False  # help already had that did not help enough does not lead again
         return (item.local and item.topic_fit > 0) or severe_route
 
     chosen = [position for position, item in enumerate(ranked) if protected(item)][:PROTECTED_TOP]
