@@ -394,6 +394,7 @@ _PARENTS_OWN_STATE = re.compile(
     fold(
         r"\bjeg (?:er |har |kan |bliver )?selv\b|\bjeg er (?:saa )?(?:deprimeret|udbraendt|stresset)\b|\bmyself\b|\bjag (?:aer |ar |har )?sjaelv\b"
         r"|\b(?:og|men) har selv\b|\bjeg (?:sidder i|har|er i|kaemper med|lider af) (?:en )?(?:depression|foedselsdepression|angst)\b|\bsidder selv i (?:en )?depression\b"
+        r"|\bjeg er (?:mor|far|alenemor|alenefar)(?: \w+){0,3} og (?:sidder i|har|lider af) (?:en )?(?:depression|angst)\b"
         r"|\bjeg drikker\b|\bi have (?:depression|anxiety)\b|\bjag har (?:en )?depression\b"
     )
 )
