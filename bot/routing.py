@@ -269,7 +269,7 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
             item.offer.id,
         )
     )
-    ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity, tried))
+    ranked = _entry_points_first(_keep_fitting_local_offers_on_top(ranked, severity, tried, need.role))
     if notification is not None and notification.id in need.offers_named:
         # they ask how to tell the municipality ("hvem siger jeg det til?"): that way first
         ranked = [item for item in ranked if item.offer.id == notification.id] + [
@@ -335,7 +335,9 @@ def _candidates(catalogue: Catalogue, need: Need) -> list[Offer]:
     return list(seen.values())
 
 
-def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None, tried: set[str]) -> list[Ranked]:
+def _keep_fitting_local_offers_on_top(
+    ranked: list[Ranked], severity: int | None, tried: set[str], role: str | None = None
+) -> list[Ranked]:
     """Where the municipality has three or more fitting local offers (or severe routes), the best of
     them leads, whatever a national line scores. The second and third places go by score: a
     national line that fits the question better is no longer pushed below the local centre's own
@@ -349,6 +351,8 @@ def _keep_fitting_local_offers_on_top(ranked: list[Ranked], severity: int | None
             return False  # help already had that did not help enough does not lead again
         return (item.local and item.topic_fit > 0) or severe_route
 
+    if role == "youth":
+        return ranked  # a young person for themself: by score (the lines made for them; held aside +1, loo +2 first)
     chosen = [position for position, item in enumerate(ranked) if protected(item)][:PROTECTED_TOP]
     if len(chosen) < PROTECTED_TOP or chosen[0] == 0:
         return ranked
