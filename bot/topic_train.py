@@ -41,6 +41,10 @@ BLIND_FILES = tuple(
         "routing-blind-train5.yaml",
         "routing-blind-h2.yaml",
         "routing-blind-h3.yaml",
+        "routing-blind-h4.yaml",
+        "routing-blind-h5.yaml",
+        "routing-blind-train6.yaml",
+        "routing-blind-train7.yaml",
     )
 )
 BLIND_ASIDE_SHARE = 0.3

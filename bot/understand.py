@@ -34,9 +34,12 @@ _FOREIGN_WEIGHT = 0.6  # a match in another language than the user's counts a li
 # (87% first, chosen by k-fold CV, where a writer's own phrasing is in the training folds).
 LEARNED_THRESHOLD = 0.2
 LEARNED_WEIGHT = 3.0
+# A topic that calls for a level (hearing voices: psychiatry) counts fully only when words name it:
+# the model's guess alone stays below the strength that raises the level ("en voksen mand på insta").
+LEARNED_ALONE_LEVEL_CAP = 0.9
 # When the topic words find nothing in a sentence, the model's best guess counts if it clearly
 # leads - never for a word or two ("forælder", "ved ikke" answer a question) and never a broad topic.
-FALLBACK_THRESHOLD = 0.4
+FALLBACK_THRESHOLD = 0.3  # 0.4 before; leave-one-file-out with train6/7 and h4/h5 trained on: +2 first of 2160
 FALLBACK_LEAD = 2.0  # at least twice as likely as the next topic
 FALLBACK_MIN_WORDS = 3
 # Words that say who and where, not what ("jeg er 15 og bor i Aarhus"): not counted for the fallback.
@@ -390,6 +393,9 @@ def _group_use_is_prevention(topics: dict[str, float], message: str, role: str |
 _PARENTS_OWN_STATE = re.compile(
     fold(
         r"\bjeg (?:er |har |kan |bliver )?selv\b|\bjeg er (?:saa )?(?:deprimeret|udbraendt|stresset)\b|\bmyself\b|\bjag (?:aer |ar |har )?sjaelv\b"
+        r"|\b(?:og|men) har selv\b|\bjeg (?:sidder i|har|er i|kaemper med|lider af) (?:en )?(?:depression|foedselsdepression|angst)\b|\bsidder selv i (?:en )?depression\b"
+        r"|\bjeg er (?:mor|far|alenemor|alenefar)(?: \w+){0,3} og (?:sidder i|har|lider af) (?:en )?(?:depression|angst)\b"
+        r"|\bjeg drikker\b|\bi have (?:depression|anxiety)\b|\bjag har (?:en )?depression\b"
     )
 )
 _PARENTS_OWN_TOPICS = ("sadness", "anxiety", "sleep", "stress")
@@ -402,6 +408,7 @@ _NOTIFY_NAMED = re.compile(
 _NOTIFY_ASKED = re.compile(
     fold(
         r"\bhvem (siger|fortaeller|melder) jeg det til\b|\bhvem skal jeg (sige|fortaelle|melde) det til\b|\b(sige|fortaelle|melde) det til kommunen\b|\bwho do i tell\b"
+        r"|\bsom nabo\b|\b(?:naboens|nabos|naboernes) boern\b|\bour neighbou?rs? (?:kids|children)\b|\bgrannens barn\b"
     )
 )
 _SCHOOL_CHILD = re.compile(
@@ -452,7 +459,7 @@ _HELP_NAMES = tuple(
 # sudden or severe: the out-of-hours doctor or the psychiatric emergency, not a referral in office hours.
 _OUT_OF_HOURS = re.compile(
     fold(
-        r"\bdet er (?:loerdag|soendag|weekend|fredag aften|aften|nat|midnat)\w*|\bklokken er\b|\bi (?:aften|nat)\b|^(?:loerdag|soendag)\b"
+        r"\bdet er (?:loerdag|soendag|weekend|fredag aften|aften|nat|midnat)\w*|\bklokken er\b|\bi (?:aften|nat)\b|^(?:loerdag|soendag)\b|\bkl(?:okken)?\.? ?(?:19|2[0-3]|0[0-4])(?:[.:]\d\d)?\b"
         r"|\b(?:loerdag|soendag|fredag)s? ?(?:aften|morgen|nat|eftermiddag)\b|\b(?:har|er) lukket\b|\bvente til (?:laegen|hun|han) aabner\b"
         r"|\btonight\b|\bit s (?:saturday|sunday|the weekend)\b|\bin the middle of the night\b|\bikvaell\b|\bi natt\b|\bdet aer (?:loerdag|soendag|helg)\b"
     )
@@ -465,7 +472,7 @@ _DOCTOR_CLOSED = re.compile(
 )
 _SUDDEN = re.compile(
     fold(
-        r"\bpludselig\w*|\b(?:ikke|aldrig) sket foer\b|\bi (?:\d+|to|tre|fire) timer\b|\bvoldsom\w*|\bhoej feber\b"
+        r"\bpludselig\w*|\b(?:ikke|aldrig) sket foer\b|\baldrig (?:proevet|haft) det foer\b|\bi (?:\d+|to|tre|fire) timer\b|\bvoldsom\w*|\bhoej feber\b"
         r"|\bsuddenly\b|\bnever happened before\b|\bfor (?:\d+|two|three) hours\b|\bploetsligt\b|\baldrig haent\b"
     )
 )
@@ -593,6 +600,7 @@ class Understander:
         self.index = TopicIndex(catalogue)
         self.topic_model = shipped_topic_model() if topic_model is True else topic_model or None
         self.use_topic_words = True
+        self._calls_for_a_level = frozenset(topic_id for topic_id, topic in catalogue.topics.items() if topic.level_hint)
         self.offer_names = OfferNames(catalogue)
         self.towns = {normalise(town): municipality for town, municipality in catalogue.town_to_municipality.items()}
         self.towns.update({normalise(municipality_id): municipality_id for municipality_id in catalogue.municipalities})
@@ -617,7 +625,10 @@ class Understander:
                 break
             broad = self.index.topic_weights[topic] < 1
             factor = SETTING_BESIDE_SPECIFIC if broad and specific else 1.0
-            topics[topic] = topics.get(topic, 0.0) + factor * LEARNED_WEIGHT * probability
+            strength = factor * LEARNED_WEIGHT * probability
+            if topic not in topics and topic in self._calls_for_a_level:
+                strength = min(strength, LEARNED_ALONE_LEVEL_CAP)  # the model alone sends no one to psychiatry
+            topics[topic] = topics.get(topic, 0.0) + strength
 
     def read(self, text: str, language: str = "da", known_role: str | None = None) -> Understanding:
         """What one message says. `known_role`: who is writing, when already answered (the

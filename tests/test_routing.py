@@ -220,6 +220,38 @@ def test_route_jsonl_answers_every_line_and_reports_bad_ones():
             "norddjurs",
             "norddjurs-alkohol-forebyggelse",
         ),
+        # a parent's own depression, said as "sidder selv i en depression": the family's help first
+        (
+            "jeg er far til to og sidder selv i en depression, jeg kan næsten ikke få dem i skole om morgenen",
+            "parent",
+            9,
+            "norddjurs",
+            "norddjurs-familiehuset",
+        ),
+        # a neighbour who worries about the children next door is shown the way to tell the municipality
+        (
+            "naboens børn på 4 og 7 er alene hjemme til sent og vi hører tit skrig derovre, hvad gør man som nabo?",
+            "parent",
+            7,
+            "aarhus",
+            "aarhus-underretning",
+        ),
+        # "kl 22" and never before: the out-of-hours doctor, not a programme in office hours
+        (
+            "kl 22 en onsdag: vores søn på 9 har fået voldsomt ondt i maven og kaster op, det er aldrig sket før",
+            "parent",
+            9,
+            "aarhus",
+            "dk-laegevagten-midtjylland",
+        ),
+        # help had at Center for Trivsel without enough help: the centre does not lead again
+        (
+            "vi har været i Center for Trivsel et halvt år, men vores søn på 13 er stadig meget angst og går ikke ud. hvad nu?",
+            "parent",
+            13,
+            "aarhus",
+            "dk-egen-laege",
+        ),
         # "bliver helt stiv" is fear, not drink
         (
             "min pige tør ikke sige noget i klassen og bliver helt stiv når læreren spørger",
@@ -294,3 +326,37 @@ def test_a_child_harmed_at_home_gets_no_psychiatric_ward_in_the_crisis_answer(gu
     assert assessment.offer_ids[0] == "dk-112" and "dk-psykiatrisk-akut-aarhus" not in assessment.offer_ids
     suicidal = guide.assess("jeg vil ikke leve mere", Need(role="youth", age=13, municipality="aarhus"))
     assert "dk-psykiatrisk-akut-aarhus" in suicidal.offer_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "age", "municipality", "any_of"),
+    [
+        # the question is about shared pictures: a line for that among the first three, not only the centre's rooms
+        (
+            "en fra klassen har delt et billede af mig uden tøj på snap og jeg tør ikke fortælle det til nogen",
+            "youth",
+            14,
+            "aarhus",
+            {"dk-boernetelefonen", "dk-cyberhus"},
+        ),
+        # a young person's own hash: the lines made for it, though the centre fits the low mood
+        (
+            "jeg er 16 og ryger hash næsten hver dag, vil gerne stoppe. bor i Aarhus",
+            "youth",
+            16,
+            "aarhus",
+            {"dk-headspace", "dk-cyberhus"},
+        ),
+        # no divorce group in Aarhus: after the parents' line, the broad local first doors
+        (
+            "vi skal skilles og vores søn på 10 tror det er hans skyld. findes der en gruppe for børn i Aarhus?",
+            "parent",
+            10,
+            "aarhus",
+            {"aarhus-ppr", "aarhus-center-for-trivsel"},
+        ),
+    ],
+)
+def test_a_right_offer_is_among_the_first_three(guide, text, role, age, municipality, any_of):
+    offers = guide.assess(text, Need(role=role, age=age, municipality=municipality)).offer_ids
+    assert set(offers[:3]) & any_of, offers
