@@ -479,7 +479,8 @@ def risk_level(
     - a written-out crisis (STRONG) gets the crisis answer - unless both learned models find it
       calm: the model of all messages below `strong` and the context model (trained only on
       written-out expressions, reading what surrounds them) below `strong_context` ("den test slog
-      mig ihjel", a school essay about a boy who wants to take his life). Then the guide asks
+      mig ihjel", a school essay about a boy who wants to take his life; violence has narrower
+      thresholds of its own, `strong_violence*`). Then the guide asks
       directly, and the footer's 112 and line are on that screen too; when both are all but
       certain (`certain_calm`, `certain_calm_context`), it goes on. Neither model reads the
       explicit suicide words themselves (`model_text`), only what is around them. Emergencies,
@@ -495,7 +496,7 @@ def risk_level(
     if category == STRONG and rule_kind not in ALWAYS_CRISIS_KINDS and context_probability is not None:
         if _both_below(probability, context_probability, thresholds, "certain_calm"):
             return "none"
-        if _both_below(probability, context_probability, thresholds, "strong"):
+        if _both_below(probability, context_probability, thresholds, "strong_violence" if rule_kind == VIOLENCE else "strong"):
             return "ask"
     if category == STRONG:
         return "crisis"

@@ -69,6 +69,9 @@ _COMBINED_GRID = [round(float(value), 2) for value in np.arange(0.02, 0.61, 0.02
 # the evaluation-style groups 10 -> 5) and asks one more crisis instead ("skal jeg bare sige det
 # direkte? jeg vil begå selvmord": still caught, the question leads to the crisis answer).
 STRONG_VETO, STRONG_VETO_CONTEXT = 0.05, 0.7
+# Violence keeps the narrower veto: the wider one freed one calm message of 17 and asked instead of
+# answering "mor har en ny kæreste som slår mig" (a 12-year-old; the model scores it 0.02).
+STRONG_VIOLENCE_VETO, STRONG_VIOLENCE_VETO_CONTEXT = 0.02, 0.3
 CERTAIN_CALM, CERTAIN_CALM_CONTEXT = 0.005, 0.1
 # Hopelessness ("kan ikke mere", "orker ikke mere") is asked about unless the model is this sure it is
 # calm ("orker ik mere matematik i dag"). Leaving writer groups out (stop 16): 24 of 63 such calm
@@ -304,7 +307,9 @@ def _choose_thresholds(
     always = strong & np.isin(np.array([str(found.rule_kind) for found in evidences]), list(safety.ALWAYS_CRISIS_KINDS))
     context = np.nan_to_num(contexts, nan=1.0)  # where the context model does not decide, it never overrules
     certain_calm = strong & ~always & (probabilities < CERTAIN_CALM) & (context < CERTAIN_CALM_CONTEXT)
+    violence = np.array([found.rule_kind == safety.VIOLENCE for found in evidences], dtype=bool)
     vetoed = strong & ~always & (probabilities < STRONG_VETO) & (context < STRONG_VETO_CONTEXT)
+    vetoed &= ~violence | ((probabilities < STRONG_VIOLENCE_VETO) & (context < STRONG_VIOLENCE_VETO_CONTEXT))
     is_calm, is_crisis = labels == 0, labels == 1
     calm_count = max(1, int(is_calm.sum()))
 
@@ -339,6 +344,8 @@ def _choose_thresholds(
         **best,
         "strong": STRONG_VETO,
         "strong_context": STRONG_VETO_CONTEXT,
+        "strong_violence": STRONG_VIOLENCE_VETO,
+        "strong_violence_context": STRONG_VIOLENCE_VETO_CONTEXT,
         "certain_calm": CERTAIN_CALM,
         "certain_calm_context": CERTAIN_CALM_CONTEXT,
         "hopeless": HOPELESS_ASK,
