@@ -45,6 +45,8 @@ BLIND_FILES = tuple(
         "routing-blind-h5.yaml",
         "routing-blind-train6.yaml",
         "routing-blind-train7.yaml",
+        "routing-blind-h6.yaml",
+        "routing-blind-h7.yaml",
     )
 )
 BLIND_ASIDE_SHARE = 0.3

@@ -84,7 +84,7 @@ CONTEXT_C = 10.0  # the context model learns from few cases: more regularised th
 # and -23): the other blind sets were written to be hard on purpose - their calm messages are
 # near-misses by design - and choosing on them pushes every threshold up and misses crises people
 # write in plainer words. They are trained on all the same.
-THRESHOLD_SOURCES = ("crisis-dev", *(f"crisis-blind-{number}" for number in (2, 17, 18, 22, 23)))
+THRESHOLD_SOURCES = ("crisis-dev", *(f"crisis-blind-{number}" for number in (2, 17, 18, 22, 23, 26, 27)))
 REGULARISATION_C = 100.0  # inverse regularisation of the logistic regression (chosen by CV over held-out writers)
 # Whether the model also sees the concept hits and the rules' verdict. It does not: the lexicons were
 # written from the training cases, so there the concepts look more reliable than they are on a new
