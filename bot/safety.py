@@ -64,6 +64,7 @@ _SUICIDAL_EXPRESSIONS = _compile(
     # Danish
     r"\b(tage|tag|ta|tager|taget|tog) (jeg |han |hun )?(mit|sit|dit|hans|hendes) (eget )?liv\b",
     r"\b(vil|ville|at|skal|gerne|bare) tage livet af (mig|sig)\b",
+    r"\bjeg tager livet af mig selv\b",  # "... of myself" is never the idiom "det tager livet af mig"
     r"\b(vil|ville|gider|orker|magter|kan|har lyst til|lyst til|har ikke lyst til|har ingen lyst til|oensker) (ikke )?(at )?leve (mere|laengere|mer)\b",
     r"\b(vil|ville|gider|orker|magter|har ikke lyst til|har ingen lyst til) ikke (at )?leve\b",
     r"\bikke (lyst|kraefter) til at leve\b",
@@ -315,6 +316,13 @@ LOWERING_CONCEPTS = frozenset(
     {"past_resolved", "past_time", "story", "game", "figurative", "temporary", "death_of_other", "denial", "question", "panic"}
 )
 RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
+
+
+def _resolving(concepts: frozenset[str]) -> frozenset[str]:
+    """The concepts that resolve a crisis here. Asking for someone to talk to ("is there someone I can
+    talk to", "finns det någon jag kan prata med") is not a general question: it is about oneself."""
+    found = concepts & RESOLVING_CONCEPTS
+    return found - {"question"} if "seeks_someone" in concepts else found
 _SUICIDE_COMPANIONS = frozenset(
     {"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question", "final", "join_the_dead"}
 )
@@ -406,11 +414,11 @@ def evidence(text: str) -> Evidence:
     wish_to_die = wish_to_die and "self" in concepts  # said by the writer, not by someone in a film
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
-    lowered = is_lowered(concepts) and (not wish_to_die or bool(concepts & RESOLVING_CONCEPTS))
+    lowered = is_lowered(concepts) and (not wish_to_die or bool(_resolving(concepts)))
     # A life in danger now is not lowered by a game or a story; only by being long ago and over, or by
     # fear ("so scared he cannot breathe" is a panic attack): then the guide asks instead of sending 112.
     lowered = lowered and (
-        rule_kind != EMERGENCY or "panic" in concepts or ("past_time" in concepts and bool(concepts & RESOLVING_CONCEPTS))
+        rule_kind != EMERGENCY or "panic" in concepts or ("past_time" in concepts and bool(_resolving(concepts)))
     )
     category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts
@@ -447,7 +455,7 @@ def is_lowered(concepts: frozenset[str]) -> bool:
     """Whether context lowers the risk of crisis words: see LOWERING_CONCEPTS."""
     # Resolved, denial, grief, panic and general questions hold even beside "now" ("har det godt nu"),
     # but grief does not excuse wanting to join the one who died.
-    if concepts & RESOLVING_CONCEPTS and not {"join_the_dead", "wish"} <= concepts:
+    if _resolving(concepts) and not {"join_the_dead", "wish"} <= concepts:
         return True
     if concepts & {"story", "game", "figurative", "accident", "temporary"} and not _keeps_risk(concepts):
         return True

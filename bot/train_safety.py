@@ -37,9 +37,11 @@ EXTRA_CASES = ROOT / "tests" / "cases" / "safety-extra.yaml"
 
 # Targets the thresholds are chosen for, with a margin below the acceptance limits (2% and 6%): the
 # evaluation-style sets they are chosen on flag fewer calm messages than a new writer's (stop 15:
-# 3.9% there, 7.4% on a new hold-out).
+# 3.9% there, 7.4% on a new hold-out). Flagged 4% -> 4.5% at stop 18, leaving writer groups out with
+# the capped COMBINED threshold: evaluation-style caught 98.5% -> 98.7% at 3.6% -> 3.8% flagged
+# (at 4% the chooser overshot the target and raised every other threshold: all groups 95.4% caught).
 CALM_CRISIS_TARGET = 0.01
-CALM_FLAGGED_TARGET = 0.04
+CALM_FLAGGED_TARGET = 0.045
 _ASK_GRID = [round(float(value), 2) for value in np.arange(0.3, 0.96, 0.05)]
 # Where the rules saw nothing (OTHER), the model alone asks only when it finds a crisis more likely
 # than not. The sets the thresholds are chosen on hold no everyday messages, the guide's main traffic:
@@ -52,8 +54,11 @@ _CRISIS_GRID = [round(float(value), 2) for value in np.arange(0.5, 0.991, 0.03)]
 # alle", "found my mate hanging") is rarely calm, and the shared threshold (0.3 and up) let crises
 # with a low probability go unasked. Cross-validated over crisis-dev + the blind sets (stop 17):
 # crisis-dev caught 95.5% -> 99.5%, evaluation-style sets 97.2% -> 98.0%, all 96.3% -> 96.5%, calm
-# flagged unchanged.
-_COMBINED_GRID = [round(float(value), 2) for value in np.arange(0.02, 0.61, 0.02)]
+# flagged unchanged. The threshold stays at or below 0.1: chosen freely it ranged 0.06-0.6 between
+# fits, and leaving writer groups out (stop 18), capping it caught 98.1% -> 98.6% of the
+# evaluation-style crises with their calm messages flagged unchanged (3.8%); all groups 96.1% -> 96.4%,
+# flagged 8.3% -> 8.8%.
+_COMBINED_GRID = [round(float(value), 2) for value in np.arange(0.02, 0.11, 0.02)]
 # A written-out suicide, self-harm or violence expression is asked about instead of given the
 # crisis answer when both the model (`strong`) and a context model trained only on written-out
 # expressions (`strong_context`) find it calm; when both are all but certain (`certain_calm*`), the
