@@ -323,6 +323,8 @@ def _resolving(concepts: frozenset[str]) -> frozenset[str]:
     talk to", "finns det någon jag kan prata med") is not a general question: it is about oneself."""
     found = concepts & RESOLVING_CONCEPTS
     return found - {"question"} if "seeks_someone" in concepts else found
+
+
 _SUICIDE_COMPANIONS = frozenset(
     {"wish", "now", "plan", "means", "burden", "farewell", "hopeless", "method_question", "final", "join_the_dead"}
 )
