@@ -78,6 +78,7 @@ _SUICIDAL_EXPRESSIONS = _compile(
     r"\b(forsvinde|vaek) for altid\b",
     r"\b(vil|ville|skal|har lyst til at) bare forsvinde\b",
     r"\bslaa (mig|sig|dig) (selv )?ihjel\b",
+    r"\b(vil|ville) (gerne |bare )*(vaere|vaer) doed\b",  # not "hellere ... end": the idiom
     r"\b(draebe|slaa ihjel|skade) (mig|sig) selv\b",
     r"\b(ende|afslutte) (det hele|mit liv|livet)\b",
     r"\bgoere en ende paa (det|det hele|mit liv|livet)\b",
