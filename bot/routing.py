@@ -117,17 +117,28 @@ def effective_severity(need: Need, catalogue: Catalogue) -> int | None:
 
 
 def is_eligible(offer: Offer, need: Need, catalogue: Catalogue, severity: int | None = None) -> bool:
+    return _eligible_for_person(offer, need, catalogue) and _eligible_for_question(offer, need, catalogue, severity)
+
+
+def _eligible_for_person(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
+    """What depends only on who and where (role, age, municipality, country): computed once per
+    person and catalogue in `_eligible_candidates`."""
     if not offer.recommendable:
         return False
     if need.role and need.role not in offer.roles:
         return False
     if need.age is not None and need.age not in offer.age:
         return False
+    return _serves_area(offer, need, catalogue)
+
+
+def _eligible_for_question(offer: Offer, need: Need, catalogue: Catalogue, severity: int | None) -> bool:
+    """What depends on the message (severity, topics, offers named)."""
     if offer.level == "akut" and severity != 4 and not _urgent_fit(offer, need, catalogue):
         return False  # emergency routes come with the crisis answer or severe need, not as advice
-    if need.role not in (None, "professional") and offer.id not in need.offers_named and _is_notification(offer, catalogue):
-        return False  # anyone may tell the municipality, but a family sees that way only when they ask for it
-    return _serves_area(offer, need, catalogue)
+    # anyone may tell the municipality, but a family sees that way only when they ask for it
+    family = need.role not in (None, "professional")
+    return not (family and offer.id not in need.offers_named and _is_notification(offer, catalogue))
 
 
 def _urgent_fit(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
@@ -142,19 +153,59 @@ def _urgent_fit(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
 
 def _is_notification(offer: Offer, catalogue: Catalogue) -> bool:
     """The way to tell a municipality about a child (underretning)."""
-    cached = _NOTIFICATIONS.get(id(catalogue))
-    if cached is None or cached[0]() is not catalogue:  # once per catalogue (a reload makes a new one)
-        ids = frozenset(
+    cache = _cache_of(catalogue)
+    ids = cache.get(_NOTIFICATION_IDS)
+    if ids is None:
+        ids = cache[_NOTIFICATION_IDS] = frozenset(
             municipality.notification for municipality in catalogue.municipalities.values() if municipality.notification
         )
-        cached = _NOTIFICATIONS[id(catalogue)] = (weakref.ref(catalogue), ids)
-        if len(_NOTIFICATIONS) > 64:  # bounded: old catalogues are forgotten
-            _NOTIFICATIONS.clear()
-            _NOTIFICATIONS[id(catalogue)] = cached
-    return offer.id in cached[1]
+    return offer.id in ids
 
 
-_NOTIFICATIONS: dict[int, tuple[weakref.ref[Catalogue], frozenset[str]]] = {}
+def _cache_of(catalogue: Catalogue) -> dict:
+    """What routing computes once per catalogue (a reload makes a new one, so a new cache)."""
+    cached = _CACHES.get(id(catalogue))
+    if cached is None or cached[0]() is not catalogue:
+        cached = _CACHES[id(catalogue)] = (weakref.ref(catalogue), {})
+        if len(_CACHES) > 64:  # bounded: old catalogues are forgotten
+            _CACHES.clear()
+            _CACHES[id(catalogue)] = cached
+    return cached[1]
+
+
+_CACHES: dict[int, tuple[weakref.ref[Catalogue], dict]] = {}
+_NOTIFICATION_IDS = "notification ids"
+_PERSONS = "persons"
+_PERSON_CACHE_SIZE = 4096  # (role, age, municipality, country) keys; bounded against odd input
+
+
+def _offer_facts(catalogue: Catalogue, offer: Offer) -> tuple[tuple[tuple[str, float], ...], bool]:
+    """An offer's topics with their position's divisor (most central first), and whether it is
+    national: once per offer and catalogue."""
+    known = _cache_of(catalogue).setdefault(_OFFER_FACTS, {})
+    facts = known.get(offer.id)
+    if facts is None or facts[0] is not offer:
+        divisors = tuple((topic, 1 + _TOPIC_POSITION_DECAY * position) for position, topic in enumerate(offer.topics))
+        facts = known[offer.id] = (offer, divisors, offer.is_national)
+    return facts[1], facts[2]
+
+
+_OFFER_FACTS = "offer facts"  # one entry per offer of the catalogue
+
+
+def _eligible_candidates(catalogue: Catalogue, need: Need) -> tuple[tuple[Offer, ...], tuple[Offer, ...]]:
+    """The candidates for the person's area, and those of them their role, age and place allow -
+    once per (role, age, municipality, country) and catalogue; same answers as checking each time."""
+    key = (need.role, need.age, need.municipality, country_of(need, catalogue))
+    cache = _cache_of(catalogue).setdefault(_PERSONS, {})
+    hit = cache.get(key)
+    if hit is None:
+        candidates = tuple(_candidates(catalogue, need))
+        hit = (candidates, tuple(offer for offer in candidates if _eligible_for_person(offer, need, catalogue)))
+        if len(cache) > _PERSON_CACHE_SIZE:
+            cache.clear()
+        cache[key] = hit
+    return hit
 
 
 def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
@@ -205,15 +256,15 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
     harm = max((topics.get(topic, 0.0) for topic in _DUTY_TOPICS), default=0.0)
     duty = need.role == "professional" and harm >= 1 and harm >= topics.get("behaviour", 0.0)
     duty = duty or (notification is not None and notification.id in need.offers_named)  # they ask how to tell
-    candidates = _candidates(catalogue, need)
+    candidates, eligible = _eligible_candidates(catalogue, need)
     tried = set(need.offers_tried)
     tried |= {offer.id for offer in candidates if offer.via in tried}
     tried_levels = [catalogue.offers_by_id[offer_id].level for offer_id in tried if offer_id in catalogue.offers_by_id]
     step_reached = max((_STEP.get(level, 0) for level in tried_levels), default=0)
     class_wide = _is_class_wide(need, topics)
     ranked = []
-    for offer in candidates:
-        if not is_eligible(offer, need, catalogue, severity):
+    for offer in eligible:
+        if not _eligible_for_question(offer, need, catalogue, severity):
             continue
         if any(topics.get(topic, 0.0) > 0 for topic in offer.not_for):
             continue
@@ -223,13 +274,10 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
             continue  # sudden and out of hours: the routes open now
         if class_wide and offer.level != "trin1":
             continue  # a class's wellbeing is no child's treatment
-        topic_fit = sum(
-            topics[topic] / (1 + _TOPIC_POSITION_DECAY * position)
-            for position, topic in enumerate(offer.topics)
-            if topic in topics
-        )
+        divisors, national = _offer_facts(catalogue, offer)
+        topic_fit = sum(topics[topic] / divisor for topic, divisor in divisors if topic in topics)
         topic_fit += _NAMED_FIT * (offer.id in need.offers_named)
-        local = not offer.is_national
+        local = not national
         score = topic_fit + level_fit.get(offer.level, 0.0)
         score += _LOCAL_BONUS * local + _ENTRY_POINT_BONUS * (offer.via is None)
         score += _MAIN_ROLE_BONUS * (offer.roles[0] == need.role)

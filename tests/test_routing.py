@@ -360,3 +360,32 @@ def test_a_child_harmed_at_home_gets_no_psychiatric_ward_in_the_crisis_answer(gu
 def test_a_right_offer_is_among_the_first_three(guide, text, role, age, municipality, any_of):
     offers = guide.assess(text, Need(role=role, age=age, municipality=municipality)).offer_ids
     assert set(offers[:3]) & any_of, offers
+
+
+def test_eligibility_cached_per_person_is_the_same_as_checked_each_time(catalogue):
+    """Routing filters an offer by who and where once per (role, age, municipality, country) and
+    catalogue; the cached filter lets through exactly the offers `is_eligible` allows, and a new
+    catalogue (a reload) never uses the old one's answers."""
+    import dataclasses
+
+    from bot.routing import _eligible_candidates, _eligible_for_question, effective_severity
+
+    rng = random.Random(8)
+    topic_ids = list(catalogue.topics)
+    reloaded = dataclasses.replace(catalogue, offers=[offer for offer in catalogue.offers if offer.area != "norddjurs"])
+    for _ in range(300):
+        need = Need(
+            role=rng.choice([None, "youth", "parent", "professional"]),
+            age=rng.choice([None, *range(0, 30)]),
+            municipality=rng.choice([None, "anden-dk", *catalogue.municipalities]),
+            language=rng.choice(["da", "en", "sv"]),
+            topics={topic: rng.random() * 3 for topic in rng.sample(topic_ids, rng.randint(0, 4))},
+            severity=rng.choice([None, 1, 2, 3, 4]),
+        )
+        for cat in (catalogue, reloaded, catalogue):
+            severity = effective_severity(need, cat)
+            candidates, eligible = _eligible_candidates(cat, need)
+            cached = {offer.id for offer in eligible if _eligible_for_question(offer, need, cat, severity)}
+            checked = {offer.id for offer in candidates if is_eligible(offer, need, cat, severity)}
+            assert cached == checked
+            assert {offer.id for offer in candidates} <= {offer.id for offer in cat.offers}
