@@ -171,6 +171,27 @@ def test_context_that_lowers_risk_is_left_to_the_model_and_a_wish_to_die_is_not_
     assert film.category == safety.STRONG
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg vil tage mit liv. er der nogen jeg kan snakke med",
+        "i want to take my own life. is there someone i can talk to",
+        "jag vill ta mitt liv. finns det någon jag kan prata med",
+    ],
+)
+def test_asking_for_someone_to_talk_to_does_not_make_a_wish_to_die_a_general_question(text):
+    found = safety.evidence(text)
+    assert found.category != safety.LOWERED
+    assert safety.check(text).risk != "none"
+
+
+def test_the_idiom_and_the_denial_are_not_a_written_out_wish_to_die():
+    assert safety.evidence("det ender med at jeg tager livet af mig selv").category == safety.STRONG
+    assert safety.evidence("den her aflevering tager livet af mig").category != safety.STRONG
+    assert safety.evidence("jeg vil hellere være død end at gå med de bukser").category != safety.STRONG
+    assert safety.check("jeg vil ikke være død, jeg vil bare have det bedre").risk != "crisis"
+
+
 def test_a_crisis_at_the_end_of_a_very_long_message_is_still_found():
     filler = "Vi har haft en lang uge med skole og fritid, og det går sådan set fint. " * 80
     text = filler[: 5000 - 40] + " i nat tager jeg mit eget liv"
