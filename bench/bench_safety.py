@@ -3,7 +3,7 @@
     python3 -m bench.bench_safety
     python3 -m bench.bench_safety --writers [--save rows.json]   (the honest measure for decisions)
 
---writers: each group of writers (crisis-dev, the retired hold-outs crisis-blind-2/17/18/22/23/26/27, the
+--writers: each group of writers (crisis-dev, the retired hold-outs crisis-blind-2/17/18/22/23/26/27/28/29, the
 blind sets 19/20/21 alone, the other blind files in three groups) scored by a model and thresholds
 trained without it: caught / flagged / crisis answer per group and language, and the rules'
 category of every calm message flagged (`bot.train_safety.leave_writers_out`); a few minutes.

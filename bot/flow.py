@@ -140,6 +140,9 @@ class ChatState:
     about_other: bool = False  # the direct question is about someone else
     offers_tried: list[str] = field(default_factory=list)  # help had that did not help enough (routing)
     urgent_now: bool = False  # sudden or severe, now, out of hours (routing)
+    offers_named: list[str] = field(default_factory=list)  # offers asked about by name (routing)
+    in_school: bool = False  # the child goes to school (routing)
+    expecting: bool = False  # the writer is pregnant (routing)
 
     def answered(self, question_id: str) -> bool:
         if question_id in self.skipped:
@@ -156,8 +159,11 @@ class ChatState:
             self.language,
             dict(self.topics),
             self.severity,
+            offers_named=tuple(self.offers_named),
             offers_tried=tuple(self.offers_tried),
             urgent_now=self.urgent_now,
+            in_school=self.in_school,
+            expecting=self.expecting,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -487,7 +493,7 @@ class Conversation:
     def _learn(self, state: ChatState, text: str) -> ChatState:
         """What the words say, merged into what is known by the one rule `route` uses too."""
         understanding = self.guide.understander.read(text[:MAX_TEXT_LENGTH], state.language)
-        need = self.guide.merge(state.need(), understanding)
+        need = self.guide.merge(state.need(), understanding, self.guide.catalogue)
         learned = replace(
             state,
             role=need.role,
@@ -495,8 +501,11 @@ class Conversation:
             municipality=need.municipality,
             severity=need.severity,
             topics=need.topics,
-            offers_tried=list(dict.fromkeys([*state.offers_tried, *understanding.offers_tried])),
-            urgent_now=state.urgent_now or understanding.urgent_now,
+            offers_named=list(need.offers_named),
+            offers_tried=list(need.offers_tried),
+            urgent_now=need.urgent_now,
+            in_school=need.in_school,
+            expecting=need.expecting,
         )
         return replace(learned, page=0) if learned.topics != state.topics else learned
 

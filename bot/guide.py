@@ -41,35 +41,35 @@ class Guide:
         known = known or Need()
         crisis = safety.check(text)  # always first, on every free text
         understanding = self.understander.read(text, known.language, known.role)
-        need = self.merge(known, understanding)
-        named = understanding.offers_named
-        if understanding.notify and (notification := self.catalogue.notification(need.municipality)):
-            named = (*named, notification.id)  # "hvornår skal jeg underrette?" names the municipality's way
-        need = replace(
-            need,
-            offers_named=named,
-            offers_tried=tuple(dict.fromkeys((*known.offers_tried, *understanding.offers_tried))),
-            urgent_now=understanding.urgent_now or known.urgent_now,
-            in_school=understanding.in_school or known.in_school,
-        )
+        need = self.merge(known, understanding, self.catalogue)
         ranked = rank(self.catalogue, need, limit)
         routes = crisis_offers(self.catalogue, need, crisis.kind) if crisis.is_crisis else []
         return Assessment(crisis, understanding, need, ranked, routes, level_for(need, self.catalogue, ranked, crisis.is_crisis))
 
     @staticmethod
-    def merge(known: Need, understanding: Understanding) -> Need:
+    def merge(known: Need, understanding: Understanding, catalogue: Catalogue | None = None) -> Need:
         """The one rule for known answers and new words, used by every channel and by `route`:
         who, how old and where stay as answered (words only fill what is missing); the topics
         the words name are added to those known; a severity the words name ("hun hører stemmer")
-        is the newest word on it and wins."""
+        is the newest word on it and wins; what a message says once (help tried, a school child,
+        a pregnancy, an offer named) stays said."""
         topics = dict(known.topics)
         for topic, strength in understanding.topics.items():
             topics[topic] = topics.get(topic, 0.0) + strength
+        municipality = known.municipality or understanding.municipality
+        named = understanding.offers_named
+        if catalogue and understanding.notify and (notification := catalogue.notification(municipality)):
+            named = (*named, notification.id)  # "hvornår skal jeg underrette?" names the municipality's way
         return replace(
             known,
             role=known.role or understanding.role,
             age=known.age if known.age is not None else understanding.age,
-            municipality=known.municipality or understanding.municipality,
+            municipality=municipality,
             severity=understanding.severity or known.severity,
             topics=topics,
+            offers_named=tuple(dict.fromkeys((*known.offers_named, *named))),
+            offers_tried=tuple(dict.fromkeys((*known.offers_tried, *understanding.offers_tried))),
+            urgent_now=understanding.urgent_now or known.urgent_now,
+            in_school=understanding.in_school or known.in_school,
+            expecting=understanding.expecting or known.expecting,
         )

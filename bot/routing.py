@@ -31,6 +31,9 @@ _LOCAL_BONUS = 0.5
 _ENTRY_POINT_BONUS = 0.15  # the centre itself before the programmes reached through it
 _MAIN_ROLE_BONUS = 0.1
 _TOPIC_POSITION_DECAY = 0.2  # an offer lists its topics most central first
+# Further matching topics add less than an offer's best one: a broad offer listing twelve topics does not
+# outrank the one made for what was asked by breadth alone (leave one file out: first 2423 -> 2432 of 2686).
+_OTHER_TOPICS_SHARE = 0.85
 _FIRST_DOORS_UP_TO = 3  # fewer fitting offers than this: the broad local first doors after them
 _FIRST_DOOR_BREADTH = 8  # topics an offer must list to be a broad first door
 PROTECTED_TOP = 3  # this many fitting local offers: the best of them first
@@ -90,6 +93,7 @@ class Need:
     offers_tried: tuple[str, ...] = ()  # help already had that did not help enough
     urgent_now: bool = False  # sudden or severe, now, out of hours ("det er lørdag aften ...")
     in_school: bool = False  # the child goes to school (said in the message)
+    expecting: bool = False  # the writer is pregnant or expecting a baby: a parent-to-be, whatever role they chose
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,14 @@ def _eligible_candidates(catalogue: Catalogue, need: Need) -> tuple[tuple[Offer,
     return hit
 
 
+def _with_offers_for_expecting(catalogue: Catalogue, need: Need, eligible: tuple[Offer, ...]) -> tuple[Offer, ...]:
+    """A pregnant 17-year-old is a young person and a mother-to-be: the offers for pregnant parents
+    in her area (Norddjurs' group for vulnerable pregnant women) are hers too."""
+    _, for_parents_to_be = _eligible_candidates(catalogue, replace(need, role="parent", age=0))
+    known = {offer.id for offer in eligible}
+    return eligible + tuple(offer for offer in for_parents_to_be if _PREGNANCY in offer.topics and offer.id not in known)
+
+
 def _serves_area(offer: Offer, need: Need, catalogue: Catalogue) -> bool:
     country = country_of(need, catalogue)
     if country in offer.areas:
@@ -245,6 +257,7 @@ def rank(catalogue: Catalogue, need: Need, limit: int | None = 5) -> list[Ranked
 
 
 _TALK = "talk_to_someone"
+_PREGNANCY = "pregnancy"
 
 
 def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
@@ -257,6 +270,8 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
     duty = need.role == "professional" and harm >= 1 and harm >= topics.get("behaviour", 0.0)
     duty = duty or (notification is not None and notification.id in need.offers_named)  # they ask how to tell
     candidates, eligible = _eligible_candidates(catalogue, need)
+    if need.expecting and need.role != "parent":
+        eligible = _with_offers_for_expecting(catalogue, need, eligible)
     tried = set(need.offers_tried)
     tried |= {offer.id for offer in candidates if offer.via in tried}
     tried_levels = [catalogue.offers_by_id[offer_id].level for offer_id in tried if offer_id in catalogue.offers_by_id]
@@ -275,7 +290,9 @@ def _rank(catalogue: Catalogue, need: Need, limit: int | None) -> list[Ranked]:
         if class_wide and offer.level != "trin1":
             continue  # a class's wellbeing is no child's treatment
         divisors, national = _offer_facts(catalogue, offer)
-        topic_fit = sum(topics[topic] / divisor for topic, divisor in divisors if topic in topics)
+        fits = [topics[topic] / divisor for topic, divisor in divisors if topic in topics]
+        best_fit = max(fits, default=0.0)
+        topic_fit = best_fit + _OTHER_TOPICS_SHARE * (sum(fits) - best_fit)
         topic_fit += _NAMED_FIT * (offer.id in need.offers_named)
         local = not national
         score = topic_fit + level_fit.get(offer.level, 0.0)

@@ -319,11 +319,21 @@ LOWERING_CONCEPTS = frozenset(
 RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
 
 
+# Harm done: fear of dying beside pills taken or a wound is fear of a real danger, not a panic attack
+# ("so scared he cannot breathe" stays a panic attack).
+_BODY_IN_DANGER = frozenset({"overdose_take", "fresh_injury", "self_harm_act"})
+
+
 def _resolving(concepts: frozenset[str]) -> frozenset[str]:
     """The concepts that resolve a crisis here. Asking for someone to talk to ("is there someone I can
-    talk to", "finns det någon jag kan prata med") is not a general question: it is about oneself."""
+    talk to", "finns det någon jag kan prata med") is not a general question: it is about oneself.
+    Fear of dying ("bange for at jeg dør") is panic, unless pills are taken or a wound is fresh."""
     found = concepts & RESOLVING_CONCEPTS
-    return found - {"question"} if "seeks_someone" in concepts else found
+    if "seeks_someone" in concepts:
+        found -= {"question"}
+    if concepts & _BODY_IN_DANGER:
+        found -= {"panic"}
+    return found
 
 
 _SUICIDE_COMPANIONS = frozenset(

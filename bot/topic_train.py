@@ -47,6 +47,8 @@ BLIND_FILES = tuple(
         "routing-blind-train7.yaml",
         "routing-blind-h6.yaml",
         "routing-blind-h7.yaml",
+        "routing-blind-h8.yaml",
+        "routing-blind-h9.yaml",
     )
 )
 BLIND_ASIDE_SHARE = 0.3

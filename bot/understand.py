@@ -108,6 +108,7 @@ class Understanding:
     urgent_now: bool = False  # something sudden or severe, now, when the own doctor is closed
     notify: bool = False  # asks how to tell the municipality about a child (underretning)
     in_school: bool = False  # the child goes to school (a five-year-old in børnehaveklasse)
+    expecting: bool = False  # the writer is pregnant or expecting a baby ("jeg er 17 og gravid")
 
     def ranked_topics(self) -> list[str]:
         return sorted(self.topics, key=lambda topic: -self.topics[topic])
@@ -409,6 +410,18 @@ _NOTIFY_ASKED = re.compile(
     fold(
         r"\bhvem (siger|fortaeller|melder) jeg det til\b|\bhvem skal jeg (sige|fortaelle|melde) det til\b|\b(sige|fortaelle|melde) det til kommunen\b|\bwho do i tell\b"
         r"|\bsom nabo\b|\b(?:naboens|nabos|naboernes) boern\b|\bour neighbou?rs? (?:kids|children)\b|\bgrannens barn\b"
+        # a duty asked about: "hvad er min pligt", "what am I obliged to do", "måste jag anmäla"
+        r"|\b(?:min|vores) pligt\b|\bpligt til\b|\bforpligtet\b|\bobliged\b|\bobligated\b|\bduty to report\b|\bdo i (?:have|need) to report\b"
+        r"|\banmaelningsplikt\b|\bmaaste (?:jag|vi) anmaela\b"
+    )
+)
+# The writer's own pregnancy (or their partner's): "jeg er 17 og gravid", "vi venter barn", "i'm
+# pregnant" - not a mother's or a sister's ("min mor er gravid").
+_EXPECTING = re.compile(
+    fold(
+        r"\b(jeg er|vi er|i am|we are|jag aer|vi aer|min kaereste er|my girlfriend is|min flickvaen aer)( \w+){0,3} (gravid|pregnant)\b"
+        r"|\b(jeg|vi) venter (\w+ ){0,2}(barn|baby)\b|\b(i am|we are) expecting\b|\b(jag|vi) vaentar (\w+ ){0,2}(barn|bebis)\b"
+        r"|^gravid\b"
     )
 )
 _SCHOOL_CHILD = re.compile(
@@ -433,6 +446,7 @@ _NOT_ENOUGH = re.compile(
         r"\b(?:stadig|fortsat|igen|still|again|fortfarande|aendaa)\b|\buden bedring\b|\bnaeste skridt\b|\bhvad (?:nu|saa)\b"
         r"|\bnext step\b|\bwhat now\b|\bnaesta steg\b|\bvad nu\b|\btilbage hvor\b|\bvaerre\b|\bworse\b|\bsaemre\b|\bhjalp (?:ikke|kun lidt)\b"
         r"|\binte hjaelpt\b|\bikke hjulpet\b|\bdidn t help\b"
+        r"|\bblevet (?:mere|daarligere)\b|\bdaarligere\b|\bikke (?:blevet )?bedre\b|\b(?:not|no) better\b|\binte (?:blivit )?baettre\b"
     )
 )
 # How people name help they have had, and the offers (by id) each name means.
@@ -655,6 +669,7 @@ class Understander:
             topics=topics,
             notify=bool(_NOTIFY_NAMED.search(message) or (_NOTIFY_ASKED.search(message) and "concern_child" in topics)),
             in_school=bool(_SCHOOL_CHILD.search(message)),
+            expecting=bool(_EXPECTING.search(message)),
             age=find_age(with_numbers),
             municipality=find_municipality(words, self.towns),
             role=role,

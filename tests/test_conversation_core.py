@@ -140,6 +140,34 @@ def test_the_flow_and_route_merge_words_into_known_answers_the_same_way(conversa
     assert state.severity == 4 and state.topics == need.topics
 
 
+@pytest.mark.parametrize(
+    "role, age, municipality, words",
+    [
+        ("professional", 10, "norddjurs", "en elev siger at hans far slår. hvornår skal jeg underrette?"),  # notification named
+        ("parent", 5, "aarhus", "han går i 0. klasse og er meget urolig"),  # a five-year-old at school
+        ("youth", 17, "norddjurs", "jeg er 17 og gravid og min mor ved det ikke endnu"),  # a young mother-to-be
+        ("parent", 9, "hedensted", "vi har været hos PPR men det hjalp ikke, han er stadig ked af det"),  # help tried
+    ],
+)
+def test_what_a_message_says_once_reaches_the_chat_result_as_in_route(conversation, guide, role, age, municipality, words):
+    """The chat keeps what the words said (a school child, a pregnancy, a notification asked about,
+    help already tried), so its result is the one `route` gives for the same message."""
+    known = ChatState(role=role, municipality=municipality, age=age, severity=2, step="result")
+    state, reply = conversation.handle(known, Event("text", words))
+    expected = guide.assess(words, known.need(), limit=None)
+    assert state.need() == replace(expected.need, language=state.language)
+    assert reply.offer_ids[0] == expected.offer_ids[0]
+
+
+def test_a_pregnant_young_person_is_shown_the_group_for_pregnant_women_and_a_daughter_is_not(guide):
+    from bot.routing import Need
+
+    pregnant = guide.assess("jeg er 17 og gravid og min mor ved det ikke endnu. jeg er så bange", Need("youth", 17, "norddjurs"))
+    assert pregnant.offer_ids[0] == "norddjurs-saarbare-gravide"
+    daughter = guide.assess("min mor er gravid og jeg er bange for at hun ikke har tid til mig", Need("youth", 15, "norddjurs"))
+    assert "norddjurs-saarbare-gravide" not in daughter.offer_ids
+
+
 # ------------------------------------------------------------------ the core decides to delete
 def test_slet_asks_the_channel_to_forget_and_keeps_only_the_language(conversation):
     state = ChatState(language="sv", role="parent", municipality="aarhus", age=9, step="topic", history=["role"])

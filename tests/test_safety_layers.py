@@ -197,3 +197,32 @@ def test_a_crisis_at_the_end_of_a_very_long_message_is_still_found():
     text = filler[: 5000 - 40] + " i nat tager jeg mit eget liv"
     assert len(text) > MAX_MODEL_CHARS
     assert safety.check(text).is_crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Min datter på 14 sidder i mørket og er træt af det hele. Hun har ikke talt om at skade sig selv.",
+        "he has not said anything about wanting to die, he just sits in his room",
+        "hon har inte pratat om att skada sig, hon är bara tyst",
+    ],
+)
+def test_a_parent_saying_the_child_has_not_spoken_of_it_is_never_the_crisis_answer(text):
+    assert "denial" in safety.evidence(text).concepts
+    assert safety.check(text).risk != "crisis"
+
+
+@pytest.mark.parametrize(
+    "text, lowered",
+    [
+        ("min søn på 6 er bange for at jeg skal dø fordi jeg har kræft", True),  # a child's fear for a parent
+        ("Min dotter vaknar varje natt och är rädd för att jag ska dö", True),
+        ("jeg er bange for at jeg dør, jeg har taget alle mine piller", False),  # pills taken: a real danger
+        ("i'm scared that i will die, i cut too deep and it keeps bleeding", False),
+    ],
+)
+def test_fear_that_someone_will_die_is_a_worry_unless_the_body_is_in_danger(text, lowered):
+    assert "panic" in safety.evidence(text).concepts
+    assert (safety.evidence(text).category == safety.LOWERED) is lowered
+    if not lowered:
+        assert safety.check(text).is_crisis

@@ -115,11 +115,20 @@ async def open_chat(browser, site, language: str, width: str) -> tuple[Visit, fl
     return visit, time.perf_counter() - started
 
 
-def expected_first_offer(conversation: Conversation, language: str, events: list[Event]) -> str:
+def core_reply(conversation: Conversation, language: str, events: list[Event]):
     """What the core (and so Telegram and the terminal) answers to the same steps."""
     state, reply = conversation.handle(ChatState(language=language), Event("start"))
     for event in events:
         state, reply = conversation.handle(state, event)
+    return reply
+
+
+def asks_the_direct_question(conversation: Conversation, language: str, events: list[Event]) -> bool:
+    return core_reply(conversation, language, events).keys[:1] == ("ask_danger",)
+
+
+def expected_first_offer(conversation: Conversation, language: str, events: list[Event]) -> str:
+    reply = core_reply(conversation, language, events)
     assert reply.offer_ids, "the steps should reach a result"
     return conversation.catalogue.offers_by_id[reply.offer_ids[0]].name.get(language)
 
@@ -149,6 +158,7 @@ ROLE = {
     "en": {"parent": "I'm a parent", "youth": "I'm young and writing for myself", "professional": "I work with children"},
 }
 WRITE = {"da": "Skriv med dine egne ord", "en": "Write in your own words"}
+NO = {"da": "Nej", "en": "No"}  # the answer to the direct question
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
@@ -165,16 +175,18 @@ async def test_a_parent_reaches_the_right_offer(browser, site, language, width):
     taps.append(await visit.press("9"))
     words = {"da": "han vil ikke i skole og har ondt i maven", "en": "he will not go to school and has a stomach ache"}[language]
     taps.append(await visit.write(words, WRITE[language]))
-    expected = expected_first_offer(
-        site.conversation,
-        language,
-        [
-            Event("button", "a:role:parent"),
-            Event("button", "a:municipality:hedensted"),
-            Event("button", "a:age:9"),
-            Event("text", words),
-        ],
-    )
+    steps = [
+        Event("button", "a:role:parent"),
+        Event("button", "a:municipality:hedensted"),
+        Event("button", "a:age:9"),
+        Event("text", words),
+    ]
+    if asks_the_direct_question(site.conversation, language, steps):
+        # The crisis check may ask a worried parent directly (it errs towards asking); the parent
+        # answers No, in the browser as in the core, and goes on to the offer.
+        taps.append(await visit.press(NO[language]))
+        steps.append(Event("button", "a:danger:no"))
+    expected = expected_first_offer(site.conversation, language, steps)
     answer = await visit.last_answer()
     assert expected in await answer.inner_text()
     assert await answer.locator('a[href^="tel:"]').count() >= 1  # contact details a phone can call
