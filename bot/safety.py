@@ -314,9 +314,21 @@ ASKED_UNLESS_RULED_OUT = frozenset({"hopeless", "suspected_violence"})
 
 # Context that lowers risk; a plan or a time "now" keeps the risk (see `is_lowered`).
 LOWERING_CONCEPTS = frozenset(
-    {"past_resolved", "past_time", "story", "game", "figurative", "temporary", "death_of_other", "denial", "question", "panic"}
+    {
+        "past_resolved",
+        "past_time",
+        "story",
+        "game",
+        "figurative",
+        "temporary",
+        "death_of_other",
+        "denial",
+        "question",
+        "panic",
+        "first_aid_lesson",
+    }
 )
-RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic"})
+RESOLVING_CONCEPTS = frozenset({"past_resolved", "denial", "death_of_other", "question", "panic", "first_aid_lesson"})
 
 
 # Harm done: fear of dying beside pills taken or a wound is fear of a real danger, not a panic attack
@@ -428,10 +440,13 @@ def evidence(text: str) -> Evidence:
     # A written-out wish to die is not excused by a film or a joke, only by "it is over now",
     # a denial, grief, panic or a general question.
     lowered = is_lowered(concepts) and (not wish_to_die or bool(_resolving(concepts)))
-    # A life in danger now is not lowered by a game or a story; only by being long ago and over, or by
-    # fear ("so scared he cannot breathe" is a panic attack): then the guide asks instead of sending 112.
+    # A life in danger now is not lowered by a game or a story; only by being long ago and over, by
+    # fear ("so scared he cannot breathe" is a panic attack) or by a first-aid lesson ("hvad gør man hvis
+    # man finder en bevidstløs? vi har førstehjælp i morgen"): then the guide asks instead of sending 112.
     lowered = lowered and (
-        rule_kind != EMERGENCY or "panic" in concepts or ("past_time" in concepts and bool(_resolving(concepts)))
+        rule_kind != EMERGENCY
+        or bool(concepts & {"panic", "first_aid_lesson"})
+        or ("past_time" in concepts and bool(_resolving(concepts)))
     )
     category = _category(message, rule_kind, explicit_kind is not None, lowered, concepts)
     about_other = bool(_ABOUT_OTHER.search(literal)) or "close_other" in concepts

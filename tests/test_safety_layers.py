@@ -226,3 +226,22 @@ def test_fear_that_someone_will_die_is_a_worry_unless_the_body_is_in_danger(text
     assert (safety.evidence(text).category == safety.LOWERED) is lowered
     if not lowered:
         assert safety.check(text).is_crisis
+
+
+def test_a_first_aid_lesson_is_not_an_emergency_but_an_unconscious_father_is():
+    lesson = "hvad gør man hvis man finder en person bevidstløs? vi har førstehjælp i morgen"
+    assert safety.evidence(lesson).category == safety.LOWERED
+    assert safety.check(lesson).risk != "crisis"
+    assert safety.check("min far er bevidstløs og jeg har lært førstehjælp, hvad gør jeg").is_crisis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a teacher, how do I respond if a student tells me they're having suicidal thoughts?",
+        "jeg er lærer og vil vide hvad jeg skal sige hvis en elev fortæller mig at hun vil dø",
+    ],
+)
+def test_a_teacher_asking_how_to_respond_is_a_general_question(text):
+    assert "question" in safety.evidence(text).concepts
+    assert safety.check(text).risk != "crisis"
