@@ -200,15 +200,19 @@ def test_a_crisis_at_the_end_of_a_very_long_message_is_still_found():
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, context",
     [
-        "Min datter på 14 sidder i mørket og er træt af det hele. Hun har ikke talt om at skade sig selv.",
-        "he has not said anything about wanting to die, he just sits in his room",
-        "hon har inte pratat om att skada sig, hon är bara tyst",
+        # a parent saying the child has not spoken of it
+        ("Min datter på 14 sidder i mørket og er træt af det hele. Hun har ikke talt om at skade sig selv.", "denial"),
+        ("he has not said anything about wanting to die, he just sits in his room", "denial"),
+        ("hon har inte pratat om att skada sig, hon är bara tyst", "denial"),
+        # a teacher asking how to respond
+        ("As a teacher, how do I respond if a student tells me they're having suicidal thoughts?", "question"),
+        ("jeg er lærer og vil vide hvad jeg skal sige hvis en elev fortæller mig at hun vil dø", "question"),
     ],
 )
-def test_a_parent_saying_the_child_has_not_spoken_of_it_is_never_the_crisis_answer(text):
-    assert "denial" in safety.evidence(text).concepts
+def test_a_denial_or_a_general_question_is_never_the_crisis_answer(text, context):
+    assert context in safety.evidence(text).concepts
     assert safety.check(text).risk != "crisis"
 
 
@@ -233,15 +237,3 @@ def test_a_first_aid_lesson_is_not_an_emergency_but_an_unconscious_father_is():
     assert safety.evidence(lesson).category == safety.LOWERED
     assert safety.check(lesson).risk != "crisis"
     assert safety.check("min far er bevidstløs og jeg har lært førstehjælp, hvad gør jeg").is_crisis
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "As a teacher, how do I respond if a student tells me they're having suicidal thoughts?",
-        "jeg er lærer og vil vide hvad jeg skal sige hvis en elev fortæller mig at hun vil dø",
-    ],
-)
-def test_a_teacher_asking_how_to_respond_is_a_general_question(text):
-    assert "question" in safety.evidence(text).concepts
-    assert safety.check(text).risk != "crisis"
